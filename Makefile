@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh clone:
+#   make demo   release the course, autograde a simulated cohort, write reports
+#   make test   lint, unit and end-to-end tests, papermill and nbval notebook runs
+# Both create (or reuse) .venv and install the project into it first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# nbgrader's gradebook runs `alembic` from PATH: use the virtualenv's.
+export PATH := $(abspath $(BIN)):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: demo test lint lab clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch is pinned to the CPU build torch==2.13.0 in pyproject.toml.
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mlcourse demo --out build/demo
+
+lint: $(STAMP)
+	$(BIN)/mlcourse lint
+
+test: lint
+	$(BIN)/pytest tests --nbval-lax --nbval-current-env notebooks
+
+lab: $(STAMP)
+	$(BIN)/mlcourse release --course-dir build/course
+	cd build/course/release && $(abspath $(BIN))/jupyter lab
+
+clean:
+	rm -rf build course .pytest_cache .hypothesis

@@ -1,0 +1,100 @@
+"""The course catalogue: assignments and graded exercises, read from SOURCE notebooks.
+
+Stage and tier live in each graded cell's ``metadata.mlcourse`` in the source
+notebook (outside nbgrader's key, whose schema rejects extra keys). They are
+never read from a submission: a learner controls a submission's metadata.
+
+Layout: ``notebooks/<NN_stage>/<NN_stage>.ipynb``, one assignment per folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from grader.errors import CourseError
+from grader.proficiency import Exercise
+
+ASSIGNMENT_PATTERN = re.compile(r"^\d{2}_[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    folder: Path
+
+    @property
+    def notebooks(self) -> list[Path]:
+        return sorted(self.folder.glob("*.ipynb"))
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook, turning a malformed file into a :class:`CourseError`."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types
+        raise CourseError(f"{path} is not a readable notebook: {exc.__class__.__name__}: {exc}") from None
+
+
+def notebook_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be graded as a notebook, or None when it reads cleanly."""
+    try:
+        read_notebook(path)
+    except CourseError as exc:
+        return str(exc).removeprefix(f"{path} is ")
+    return None
+
+
+def find_assignments(notebooks_dir: Path) -> dict[str, Assignment]:
+    """Assignments in the course, keyed by id, in course order."""
+    if not notebooks_dir.is_dir():
+        raise CourseError(f"notebooks folder {notebooks_dir} does not exist")
+    found = {
+        folder.name: Assignment(folder.name, folder)
+        for folder in sorted(notebooks_dir.iterdir())
+        if folder.is_dir() and ASSIGNMENT_PATTERN.match(folder.name) and any(folder.glob("*.ipynb"))
+    }
+    if not found:
+        raise CourseError(f"no assignments under {notebooks_dir}: expected folders like 04_evaluation/04_evaluation.ipynb")
+    return found
+
+
+def select_assignments(notebooks_dir: Path, wanted: list[str] | None) -> list[Assignment]:
+    """The named assignments (all when ``wanted`` is empty); unknown names are an error."""
+    known = find_assignments(notebooks_dir)
+    if not wanted:
+        return list(known.values())
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise CourseError(f"unknown assignment {', '.join(unknown)}; the course has: {', '.join(known)}")
+    return [known[name] for name in wanted]
+
+
+def graded_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """Cells nbgrader awards points for (``nbgrader.grade`` true)."""
+    return [cell for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+def exercise_from_cell(cell: nbformat.NotebookNode, assignment: str, notebook: str) -> Exercise:
+    meta = cell.metadata
+    grade_id = meta["nbgrader"].get("grade_id", "?")
+    tags = meta.get("mlcourse")
+    if not isinstance(tags, dict) or "stage" not in tags or "tier" not in tags:
+        raise CourseError(
+            f"{assignment}/{notebook}: graded cell {grade_id} has no metadata.mlcourse "
+            '{"stage": ..., "tier": ...}; add it in the source notebook'
+        )
+    return Exercise(assignment, notebook, grade_id, tags["stage"], int(tags["tier"]), float(meta["nbgrader"]["points"]))
+
+
+def read_exercises(notebooks_dir: Path, assignments: list[str] | None = None) -> list[Exercise]:
+    """Every graded exercise of the course, in notebook order."""
+    exercises = []
+    for assignment in select_assignments(notebooks_dir, assignments):
+        for path in assignment.notebooks:
+            nb = read_notebook(path)
+            exercises.extend(exercise_from_cell(cell, assignment.id, path.stem) for cell in graded_cells(nb))
+    return exercises

@@ -1,0 +1,152 @@
+"""``mlcourse``: the instructor's and assessor's command line.
+
+    mlcourse release [ASSIGNMENT ...]      student versions via nbgrader generate_assignment
+    mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader
+    mlcourse report                        proficiency reports (HTML + JSON per learner, cohort CSV)
+    mlcourse demo                          all of the above on a simulated cohort
+    mlcourse rubric check [PATH]           validate a rubric file
+    mlcourse lint [NOTEBOOKS_DIR]          check the source notebooks against the course rules
+
+A problem the user can fix is printed as one line, ``mlcourse: error: ...``,
+with exit status 2; never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from grader.errors import CourseError
+from grader.paths import NOTEBOOKS_DIR
+
+DEFAULT_COURSE_DIR = Path(os.environ.get("MLCOURSE_COURSE_DIR", "course"))
+
+
+def _course(args):
+    from grader.course import Course
+
+    return Course(args.course_dir, notebooks_dir=args.notebooks, db_url=args.db)
+
+
+def cmd_release(args) -> int:
+    from grader.commands import release_course
+
+    release_course(_course(args), args.assignments)
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from grader.commands import grade_course
+
+    summary = grade_course(_course(args), args.submissions, args.assignment)
+    return 1 if summary.failures else 0
+
+
+def cmd_report(args) -> int:
+    from grader.commands import report_course
+    from grader.rubric import load_rubric
+
+    course = _course(args)
+    out = args.out or course.root / "reports"
+    reports = report_course(course, load_rubric(args.rubric), out)
+    print(f"learner reports: {out}/<learner>.html (and .json); cohort: {reports.cohort_csv}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from grader.commands import run_demo
+
+    reports = run_demo(args.out, args.rubric)
+    print("\nReports written:")
+    for learner, page in reports.learner_pages.items():
+        print(f"  {learner:>8}: {page}")
+    print(f"  {'cohort':>8}: {reports.cohort_csv}")
+    return 0
+
+
+def cmd_rubric_check(args) -> int:
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric(args.path)
+    print(
+        f"{rubric.source}: ok ({len(rubric.stages)} stages, roles {', '.join(r.title for r in rubric.roles)}, "
+        f"mastery {rubric.mastery_fraction:.0%})"
+    )
+    return 0
+
+
+def cmd_lint(args) -> int:
+    from grader.lint import lint_course
+    from grader.rubric import load_rubric
+
+    problems = lint_course(args.notebooks_dir, load_rubric(args.rubric))
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s)" if problems else f"{args.notebooks_dir}: clean")
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlcourse",
+        description="Release, autograde and report on the mlcourse ML-engineering curriculum (built on nbgrader).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def course_options(p):
+        p.add_argument("--course-dir", type=Path, default=DEFAULT_COURSE_DIR,
+                       help="nbgrader course directory (default: ./course or $MLCOURSE_COURSE_DIR)")
+        p.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="source notebooks folder")
+        p.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///<course-dir>/gradebook.db)")
+
+    p = sub.add_parser("release", help="generate student versions of the assignments with nbgrader")
+    p.add_argument("assignments", nargs="*", help="assignment ids such as 04_evaluation (default: all)")
+    course_options(p)
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("grade", help="autograde submissions with nbgrader into the gradebook")
+    p.add_argument("submissions", type=Path, help="folder of <learner>/<assignment>/<notebook>.ipynb")
+    p.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
+    course_options(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("report", help="write proficiency reports from the gradebook")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: <course-dir>/reports)")
+    p.add_argument("--rubric", type=Path, default=None, help="rubric YAML (default: rubrics/proficiency.yaml)")
+    course_options(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="release, simulate a cohort, autograde and report, end to end")
+    p.add_argument("--out", type=Path, default=Path("build/demo"), help="output folder (default: build/demo)")
+    p.add_argument("--rubric", type=Path, default=None, help="rubric YAML (default: rubrics/proficiency.yaml)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("rubric", help="rubric tools")
+    rubric_sub = p.add_subparsers(dest="rubric_command", required=True, metavar="ACTION")
+    check = rubric_sub.add_parser("check", help="validate a rubric file")
+    check.add_argument("path", nargs="?", type=Path, default=None, help="rubric YAML (default: the course rubric)")
+    check.set_defaults(func=cmd_rubric_check)
+
+    p = sub.add_parser("lint", help="check source notebooks against the course rules")
+    p.add_argument("notebooks_dir", nargs="?", type=Path, default=NOTEBOOKS_DIR)
+    p.add_argument("--rubric", type=Path, default=None)
+    p.set_defaults(func=cmd_lint)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"mlcourse: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mlcourse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The instructor's operations, one function per ``mlcourse`` sub-command.
+
+Each takes plain arguments and a ``progress`` callback, so the command line,
+the demo and the tests drive exactly the same code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalogue import read_exercises, select_assignments
+from grader.course import Course
+from grader.errors import CourseError
+from grader.grading import GradingSummary, Progress, grade
+from grader.proficiency import Proficiency, assess
+from grader.report import write_cohort_csv, write_learner_report
+from grader.rubric import Rubric, load_rubric
+from grader.simulate import DEMO_COHORT, write_submission
+
+
+def release_course(course: Course, assignments: list[str] | None = None, progress: Progress = print) -> list[Path]:
+    """Generate the student version of each assignment; return the release folders."""
+    released = []
+    for assignment in select_assignments(course.notebooks_dir, assignments):
+        start = time.perf_counter()
+        released.append(course.release(assignment))
+        progress(f"released {assignment.id} -> {released[-1]} ({time.perf_counter() - start:.1f} s)")
+    return released
+
+
+def grade_course(
+    course: Course, submissions_dir: Path, assignments: list[str] | None = None, progress: Progress = print
+) -> GradingSummary:
+    summary = grade(course, submissions_dir, assignments, progress)
+    for line in summary.lines():
+        progress(line)
+    return summary
+
+
+def assess_cohort(course: Course, rubric: Rubric) -> list[Proficiency]:
+    """Assess every learner in the gradebook against the whole course catalogue."""
+    exercises = read_exercises(course.notebooks_dir)
+    return [assess(learner, course.outcomes(learner, exercises), rubric) for learner in course.learners()]
+
+
+@dataclass(frozen=True)
+class ReportSet:
+    learner_pages: dict[str, Path]
+    cohort_csv: Path
+
+
+def report_course(course: Course, rubric: Rubric, out_dir: Path, progress: Progress = print) -> ReportSet:
+    """Write each learner's HTML+JSON report and the cohort CSV into ``out_dir``."""
+    results = assess_cohort(course, rubric)
+    if not results:
+        raise CourseError(f"the gradebook {course.db_url} has no learners yet; run 'mlcourse grade' first")
+    pages = {}
+    for result in results:
+        pages[result.learner] = write_learner_report(result, out_dir)
+        verdict = result.verdict.title if result.verdict else "none"
+        levels = " ".join(f"{stage}={level}" for stage, level in result.levels.items() if level)
+        progress(f"report {result.learner}: verdict {verdict}; levels {levels or 'all 0'}")
+    return ReportSet(pages, write_cohort_csv(results, rubric, out_dir / "cohort.csv"))
+
+
+def run_demo(out_dir: Path, rubric_path: Path | None = None, progress: Progress = print) -> ReportSet:
+    """Release the course, simulate a small cohort, autograde it, and write reports."""
+    rubric = load_rubric(rubric_path)
+    course = Course(out_dir / "course")
+    submissions_dir = out_dir / "submissions"
+    progress(f"[1/4] releasing the course into {course.root}")
+    release_course(course, progress=progress)
+    progress(f"[2/4] simulating {len(DEMO_COHORT)} learners into {submissions_dir}")
+    for assignment in select_assignments(course.notebooks_dir, None):
+        for profile in DEMO_COHORT:
+            write_submission(course.path("release", "", assignment.id), assignment, profile, submissions_dir)
+            progress(f"  {profile.learner}/{assignment.id}: {profile.description}")
+    progress("[3/4] autograding with nbgrader")
+    grade_course(course, submissions_dir, progress=progress)
+    progress("[4/4] writing proficiency reports")
+    return report_course(course, rubric, out_dir / "reports", progress)

@@ -1,0 +1,241 @@
+"""The nbgrader course: releasing assignments, autograding, reading the gradebook.
+
+nbgrader does the real work through its Python API (``NbGraderAPI``): it makes
+the student versions, restores locked and test cells from the gradebook's
+checksums, executes submissions and records grades in its gradebook (SQLite by
+default). This module only lays out the course directory and calls it.
+
+Course directory layout (nbgrader's own)::
+
+    <root>/source/<assignment>/<notebook>.ipynb       copied from notebooks/
+    <root>/release/<assignment>/<notebook>.ipynb      student versions
+    <root>/submitted/<learner>/<assignment>/...       submissions being graded
+    <root>/autograded/<learner>/<assignment>/...      executed, graded copies
+    <root>/gradebook.db                               nbgrader's gradebook
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from grader.catalogue import Assignment, graded_cells, notebook_problem, read_notebook
+from grader.errors import CourseError
+from grader.paths import GRADER_DIR, NOTEBOOKS_DIR
+from grader.proficiency import Exercise, Outcome
+
+COURSE_ID = "mlcourse"
+LEARNER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def ensure_venv_on_path() -> None:
+    """nbgrader's gradebook shells out to ``alembic`` found on PATH; put ours first."""
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def _quiet_nbgrader_logs() -> None:
+    # nbgrader logs every copied file at INFO, and its gradebook trips
+    # SQLAlchemy's autoflush warning on every autograde; the grader prints its
+    # own progress and reports real failures itself.
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+    for name in ("traitlets", "nbgrader", "NbGraderAPI", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class GradeRun:
+    """What happened when one submission was autograded."""
+
+    learner: str
+    assignment: str
+    ok: bool
+    message: str = ""  # why it failed, one line; empty when ok
+    seconds: float = 0.0
+
+
+class Course:
+    """An nbgrader course directory bound to this project's source notebooks."""
+
+    def __init__(self, root: str | Path, notebooks_dir: Path = NOTEBOOKS_DIR, db_url: str | None = None):
+        self.root = Path(root).resolve()
+        self.notebooks_dir = Path(notebooks_dir).resolve()
+        self.db_url = db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+        self._api = None
+
+    # -- nbgrader plumbing -------------------------------------------------
+    def _config(self):
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(GRADER_DIR)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.course_id = COURSE_ID
+        config.CourseDirectory.db_url = self.db_url
+        return config
+
+    @property
+    def api(self):
+        if self._api is None:
+            ensure_venv_on_path()
+            _quiet_nbgrader_logs()
+            from nbgrader.apps import NbGraderAPI
+            from nbgrader.coursedir import CourseDirectory
+
+            config = self._config()
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        return self._api
+
+    def path(self, step: str, learner: str, assignment: str) -> Path:
+        """nbgrader's folder for a step (``submitted``, ``autograded``, ...)."""
+        if step in ("source", "release"):
+            return self.root / step / assignment
+        return self.root / step / learner / assignment
+
+    # -- release ------------------------------------------------------------
+    def release(self, assignment: Assignment) -> Path:
+        """Copy the source notebooks in and run nbgrader's generate_assignment.
+
+        Returns the folder holding the student version.
+        """
+        source = self.path("source", "", assignment.id)
+        if source.exists():
+            shutil.rmtree(source)
+        shutil.copytree(assignment.folder, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        result = self.api.generate_assignment(assignment.id, force=True, create=True)
+        if not result["success"]:
+            raise CourseError(f"nbgrader could not release {assignment.id}: {_last_error(result)}")
+        return self.path("release", "", assignment.id)
+
+    def is_released(self, assignment_id: str) -> bool:
+        return self.path("release", "", assignment_id).is_dir()
+
+    # -- grading ------------------------------------------------------------
+    def stage_submission(self, learner: str, assignment: str, files: Path) -> None:
+        """Copy a learner's assignment folder to where nbgrader looks for it."""
+        dest = self.path("submitted", learner, assignment)
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(files, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+    def autograde(self, learner: str, assignment: str) -> GradeRun:
+        """Run nbgrader's autograde on one staged submission."""
+        start = time.perf_counter()
+        result = self.api.autograde(assignment, learner, force=True, create=True)
+        seconds = time.perf_counter() - start
+        if result["success"]:
+            return GradeRun(learner, assignment, True, seconds=seconds)
+        return GradeRun(learner, assignment, False, _last_error(result), seconds)
+
+    # -- reading results ----------------------------------------------------
+    def learners(self) -> list[str]:
+        from nbgrader.api import Gradebook
+
+        if self.db_url.startswith("sqlite:///") and not Path(self.db_url.removeprefix("sqlite:///")).is_file():
+            raise CourseError(f"the gradebook {self.db_url} has no learners yet; run 'mlcourse grade' first")
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            return sorted(student.id for student in gb.students)
+
+    def outcomes(self, learner: str, exercises: list[Exercise]) -> list[Outcome]:
+        """Points per exercise from the gradebook, with a reason where points were lost."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        outcomes = []
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            for exercise in exercises:
+                try:
+                    grade = gb.find_grade(exercise.grade_id, exercise.notebook, exercise.assignment, learner)
+                except MissingEntry:
+                    outcomes.append(Outcome(exercise, 0.0, self._missing_reason(learner, exercise)))
+                    continue
+                earned = float(grade.score or 0.0)
+                reason = "" if earned >= exercise.points else self._failure_reason(learner, exercise)
+                outcomes.append(Outcome(exercise, min(earned, exercise.points), reason))
+        return outcomes
+
+    def _missing_reason(self, learner: str, exercise: Exercise) -> str:
+        submitted = self.path("submitted", learner, exercise.assignment) / f"{exercise.notebook}.ipynb"
+        if not submitted.is_file():
+            return "not submitted"
+        return f"submitted notebook could not be graded: {notebook_problem(submitted) or 'see the grading log'}"
+
+    def register_learner(self, learner: str) -> None:
+        """Make sure ``learner`` is in the gradebook, so a failed submission still gets a report."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            gb.update_or_create_student(learner)
+
+    def _failure_reason(self, learner: str, exercise: Exercise) -> str:
+        """Why a test cell lost points, read from the autograded notebook's outputs."""
+        path = self.path("autograded", learner, exercise.assignment) / f"{exercise.notebook}.ipynb"
+        if not path.is_file():
+            return "not submitted"
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:
+            return "autograded notebook unreadable"
+        cell = next((c for c in graded_cells(nb) if c.metadata["nbgrader"].get("grade_id") == exercise.grade_id), None)
+        if cell is None:
+            return "test cell missing from the autograded notebook"
+        has_hidden = self._has_hidden_tests(exercise)
+        return describe_failure(cell.get("outputs", []), hide_details=has_hidden)
+
+    def _has_hidden_tests(self, exercise: Exercise) -> bool:
+        source = self.notebooks_dir / exercise.assignment / f"{exercise.notebook}.ipynb"
+        for cell in graded_cells(read_notebook(source)):
+            if cell.metadata["nbgrader"].get("grade_id") == exercise.grade_id:
+                return "BEGIN HIDDEN TESTS" in cell.source
+        return False
+
+
+def describe_failure(outputs: list, hide_details: bool) -> str:
+    """One line a learner can act on, from a test cell's outputs.
+
+    With ``hide_details`` (the cell has hidden tests) assertion messages are
+    not repeated, since they may reveal what the hidden tests check.
+    """
+    for output in outputs:
+        if output.get("output_type") == "error":
+            name, value = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
+            if name == "NotImplementedError":
+                return "not implemented"
+            if name == "CellTimeoutError":
+                return "timed out"
+            if name == "AssertionError":
+                return "wrong answer" if hide_details or not value else f"wrong answer: {value[:200]}"
+            return f"error: {name}" + ("" if hide_details or not value else f": {value[:200]}")
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            return "wrote to stderr (nbgrader scores such a test cell as failed)"
+    return "partial credit"
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$")
+
+
+def _last_error(result: dict) -> str:
+    """The most telling line of an nbgrader failure, for a one-line message.
+
+    nbgrader ends its log with generic "see the traceback above" lines; the
+    exception line inside the traceback says what actually went wrong.
+    """
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    exceptions = [m for m in map(_EXCEPTION_LINE.match, lines) if m]
+    if exceptions:
+        name, message = exceptions[-1].groups()
+        return f"{name}: {message}"[:300]
+    errors = [line.removeprefix("[ERROR]").strip() for line in lines if line.startswith("[ERROR]")]
+    return (errors or lines or ["unknown nbgrader error"])[0][:300]

@@ -1,0 +1,297 @@
+"""From per-exercise points to stage levels, a role verdict, and the reasons.
+
+Semantics (all numbers come from the rubric):
+
+* A stage's level is the highest tier ``t`` such that the learner earned at
+  least ``mastery_fraction`` of the points at *every* tier ``1..t`` of that
+  stage. A tier without exercises cannot be demonstrated, so it caps the level.
+* A role is met when all of its requirements are met; the verdict is the
+  highest role met, or ``None``.
+* Every unmet requirement becomes a :class:`Gap` that says what is missing, by
+  how much, and which exercises would close it.
+
+Earning more points never lowers a level or the verdict: each tier fraction
+grows with points, a level is a minimum over tier tests, and every requirement
+is a threshold on levels or on the capstone fraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from grader.rubric import CapstoneRule, LevelRule, Role, Rubric
+
+TIERS = (1, 2, 3, 4, 5)
+# Points are floats from nbgrader; compare fractions with a little slack so
+# that 7 of 10 points counts as 70%.
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded test cell, as declared in a source notebook."""
+
+    assignment: str
+    notebook: str
+    grade_id: str
+    stage: str
+    tier: int
+    points: float
+
+    @property
+    def ref(self) -> str:
+        """``assignment/grade_id``: how reports and gaps name the exercise."""
+        return f"{self.assignment}/{self.grade_id}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Points a learner earned on one exercise, and why any were lost."""
+
+    exercise: Exercise
+    earned: float
+    reason: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.earned >= self.exercise.points - _EPS
+
+
+@dataclass(frozen=True)
+class TierResult:
+    tier: int
+    outcomes: tuple[Outcome, ...]
+    mastery_fraction: float
+
+    @property
+    def earned(self) -> float:
+        return sum(o.earned for o in self.outcomes)
+
+    @property
+    def possible(self) -> float:
+        return sum(o.exercise.points for o in self.outcomes)
+
+    @property
+    def fraction(self) -> float:
+        """Share of this tier's points earned; 0.0 when the tier has no exercises."""
+        return self.earned / self.possible if self.possible else 0.0
+
+    @property
+    def mastered(self) -> bool:
+        return self.possible > 0 and self.earned >= self.mastery_fraction * self.possible - _EPS
+
+    def describe(self) -> str:
+        """``tier 3 at 50% (needs 70%)``, or why the tier cannot be mastered."""
+        if not self.possible:
+            return f"tier {self.tier} has no exercises in this course release"
+        return f"tier {self.tier} at {self.fraction:.0%} (needs {self.mastery_fraction:.0%})"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    stage: str
+    tiers: tuple[TierResult, ...]  # tiers 1..5
+
+    @property
+    def level(self) -> int:
+        level = 0
+        for tier in self.tiers:
+            if not tier.mastered:
+                break
+            level = tier.tier
+        return level
+
+    @property
+    def has_exercises(self) -> bool:
+        return any(tier.possible for tier in self.tiers)
+
+    def blocking_tier(self) -> TierResult | None:
+        """The first tier not mastered: the one to work on next."""
+        return next((tier for tier in self.tiers if not tier.mastered), None)
+
+    def exercises_to_reach(self, target: int) -> tuple[str, ...]:
+        """Unfinished exercises at the tiers between the current level and ``target``."""
+        return tuple(
+            o.exercise.ref
+            for tier in self.tiers
+            if self.level < tier.tier <= target
+            for o in tier.outcomes
+            if not o.complete
+        )
+
+    def shortfall(self, target: int) -> str:
+        blocking = self.blocking_tier()
+        where = f" ({blocking.describe()})" if blocking is not None else ""
+        return f"{self.stage} is level {self.level}, needs {target}{where}"
+
+
+@dataclass(frozen=True)
+class CapstoneResult:
+    assignment: str
+    earned: float
+    possible: float
+    pass_fraction: float
+
+    @property
+    def fraction(self) -> float:
+        return self.earned / self.possible if self.possible else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.possible > 0 and self.earned >= self.pass_fraction * self.possible - _EPS
+
+    def describe(self) -> str:
+        if not self.possible:
+            return f"capstone {self.assignment} is not part of this course release"
+        return f"capstone {self.assignment} at {self.fraction:.0%} of its points (needs {self.pass_fraction:.0%})"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One unmet requirement: what it asks, where the learner stands, what closes it."""
+
+    requirement: str
+    shortfall: str
+    exercises: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        todo = f"; work on: {', '.join(self.exercises)}" if self.exercises else ""
+        return f"{self.requirement}: {self.shortfall}{todo}"
+
+
+@dataclass(frozen=True)
+class RoleCheck:
+    role: Role
+    gaps: tuple[Gap, ...]
+
+    @property
+    def met(self) -> bool:
+        return not self.gaps
+
+
+@dataclass(frozen=True)
+class Proficiency:
+    """A learner's assessment: levels, verdict, and the reasons behind both."""
+
+    learner: str
+    stages: dict[str, StageResult]
+    capstone: CapstoneResult
+    roles: tuple[RoleCheck, ...]  # lowest role first
+    rubric: Rubric = field(repr=False)
+
+    @property
+    def levels(self) -> dict[str, int]:
+        return {stage_id: result.level for stage_id, result in self.stages.items()}
+
+    @property
+    def verdict(self) -> Role | None:
+        met = [check.role for check in self.roles if check.met]
+        return met[-1] if met else None
+
+    @property
+    def next_role(self) -> RoleCheck | None:
+        """The lowest role not yet met: the one the explanation is about."""
+        return next((check for check in self.roles if not check.met), None)
+
+    def explanation(self) -> list[str]:
+        """Plain-language lines: the verdict, then what the next role is missing."""
+        verdict = self.verdict
+        lines = [
+            f"Meets the {verdict.title} requirements." if verdict else "Does not yet meet the requirements of any role."
+        ]
+        upcoming = self.next_role
+        if upcoming is not None:
+            lines.append(f"For {upcoming.role.title}:")
+            lines.extend(f"- {gap}" for gap in upcoming.gaps)
+        return lines
+
+
+def score_stage(stage: str, outcomes: Iterable[Outcome], mastery_fraction: float) -> StageResult:
+    """Group one stage's outcomes by tier and wrap them as a :class:`StageResult`."""
+    by_tier: dict[int, list[Outcome]] = {tier: [] for tier in TIERS}
+    for outcome in outcomes:
+        if outcome.exercise.stage == stage:
+            by_tier[outcome.exercise.tier].append(outcome)
+    return StageResult(stage, tuple(TierResult(t, tuple(by_tier[t]), mastery_fraction) for t in TIERS))
+
+
+def score_capstone(outcomes: Iterable[Outcome], rubric: Rubric) -> CapstoneResult:
+    mine = [o for o in outcomes if o.exercise.assignment == rubric.capstone_assignment]
+    return CapstoneResult(
+        rubric.capstone_assignment,
+        earned=sum(o.earned for o in mine),
+        possible=sum(o.exercise.points for o in mine),
+        pass_fraction=rubric.capstone_pass_fraction,
+    )
+
+
+def _stage_targets(role: Role) -> dict[str, int]:
+    """The level every stage must reach under the role's all-of rules."""
+    targets: dict[str, int] = {}
+    for rule in role.requires:
+        if isinstance(rule, LevelRule) and rule.at_least == len(rule.stages):
+            for stage in rule.stages:
+                targets[stage] = max(targets.get(stage, 0), rule.min_level)
+    return targets
+
+
+def _closeness(result: StageResult) -> tuple[int, float]:
+    blocking = result.blocking_tier()
+    return (result.level, blocking.fraction if blocking else 1.0)
+
+
+def _some_of_gap(rule: LevelRule, stages: dict[str, StageResult]) -> Gap | None:
+    reached = [s for s in rule.stages if stages[s].level >= rule.min_level]
+    missing = rule.at_least - len(reached)
+    if missing <= 0:
+        return None
+    candidates = sorted((stages[s] for s in rule.stages if s not in reached), key=_closeness, reverse=True)
+    closest = candidates[:missing]
+    has = f"has {len(reached)}" + (f" ({', '.join(reached)})" if reached else "")
+    shortfall = (
+        f"{has}, needs {missing} more; closest: " + "; ".join(result.shortfall(rule.min_level) for result in closest)
+    )
+    exercises = tuple(ref for result in closest for ref in result.exercises_to_reach(rule.min_level))
+    return Gap(f"level {rule.min_level} in {rule.at_least} of {', '.join(rule.stages)}", shortfall, exercises)
+
+
+def check_role(role: Role, stages: dict[str, StageResult], capstone: CapstoneResult) -> RoleCheck:
+    """Compare the learner's stage results with every requirement of ``role``."""
+    gaps: list[Gap] = []
+    for stage, target in _stage_targets(role).items():
+        result = stages[stage]
+        if result.level < target:
+            gaps.append(Gap(f"level {target} in {stage}", result.shortfall(target), result.exercises_to_reach(target)))
+    for rule in role.requires:
+        if isinstance(rule, LevelRule) and rule.at_least < len(rule.stages):
+            gap = _some_of_gap(rule, stages)
+            if gap is not None:
+                gaps.append(gap)
+        elif isinstance(rule, CapstoneRule) and not capstone.passed:
+            unfinished = () if not capstone.possible else (f"{capstone.assignment} (all exercises)",)
+            gaps.append(Gap("capstone passed", capstone.describe(), unfinished))
+    return RoleCheck(role, tuple(gaps))
+
+
+def assess(learner: str, outcomes: Sequence[Outcome], rubric: Rubric) -> Proficiency:
+    """Score one learner.
+
+    Parameters
+    ----------
+    learner
+        The learner's id, as in the gradebook.
+    outcomes
+        One :class:`Outcome` per graded exercise in the course, with the points
+        earned (0 for exercises not submitted). Stage and tier come from the
+        source notebooks, never from the submission.
+    rubric
+        The validated rubric.
+    """
+    unknown = {o.exercise.stage for o in outcomes} - set(rubric.stage_ids)
+    if unknown:
+        raise ValueError(f"outcomes name stages the rubric does not define: {sorted(unknown)}")
+    stages = {s: score_stage(s, outcomes, rubric.mastery_fraction) for s in rubric.stage_ids}
+    capstone = score_capstone(outcomes, rubric)
+    roles = tuple(check_role(role, stages, capstone) for role in rubric.roles)
+    return Proficiency(learner, stages, capstone, roles, rubric)

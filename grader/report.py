@@ -1,0 +1,166 @@
+"""Proficiency reports: one self-contained HTML page (plus a JSON twin) per learner,
+and a cohort CSV.
+
+The HTML embeds its chart and CSS, so a report can be mailed or opened offline.
+Reports show outcomes and failure reasons, never test code, so hidden tests
+stay hidden.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import jinja2
+import numpy as np
+from matplotlib.figure import Figure
+
+from grader.paths import GRADER_DIR
+from grader.proficiency import Proficiency
+from grader.rubric import CapstoneRule, LevelRule, Rubric
+
+# One colour and line style per role, lowest first, so that roles whose
+# all-stage profiles coincide (Senior and Staff) stay distinguishable.
+_ROLE_STYLES = (("#2b8a3e", "--"), ("#1864ab", "-."), ("#862e9c", ":"), ("#495057", "--"))
+
+
+def _some_of_rules(role):
+    return [r for r in role.requires if isinstance(r, LevelRule) and r.at_least < len(r.stages)]
+
+
+def radar_png(result: Proficiency) -> bytes:
+    """A radar chart of the nine stage levels over each role's required profile (PNG bytes).
+
+    A role's "level L in k of these stages" rules cannot be drawn as a line;
+    they appear as star markers at level L on the stages they name.
+    """
+    rubric = result.rubric
+    labels = [f"{stage.number}. {stage.title}" for stage in rubric.stages]
+    angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
+    closed = np.append(angles, angles[0])
+    angle_of = dict(zip(rubric.stage_ids, angles))
+
+    fig = Figure(figsize=(6.8, 6.4), dpi=110)
+    ax = fig.add_subplot(projection="polar")
+    for role, (color, style) in zip(rubric.roles, _ROLE_STYLES):
+        profile = rubric.role_profile(role)
+        values = [profile[stage] for stage in rubric.stage_ids]
+        extra = " + capstone" if any(isinstance(r, CapstoneRule) for r in role.requires) else ""
+        ax.plot(closed, values + values[:1], linestyle=style, linewidth=1.6, color=color,
+                label=f"{role.title} minimum{extra}")
+        for rule in _some_of_rules(role):
+            ax.scatter([angle_of[s] for s in rule.stages], [rule.min_level] * len(rule.stages), marker="*", s=140,
+                       color=color, label=f"{role.title}: level {rule.min_level} in any {rule.at_least} of these")
+    levels = [result.levels[stage] for stage in rubric.stage_ids]
+    ax.plot(closed, levels + levels[:1], color="#e8590c", linewidth=2.4, marker="o", label=result.learner)
+    ax.fill(closed, levels + levels[:1], color="#e8590c", alpha=0.25)
+    ax.set_xticks(angles)
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylim(0, 5.2)
+    ax.set_yticks([1, 2, 3, 4, 5])
+    ax.set_title(f"Stage levels: {result.learner}", pad=24)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.45, 1.15), fontsize=8)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def learner_record(result: Proficiency) -> dict:
+    """Everything the report shows, as plain data (the JSON twin of the HTML)."""
+    rubric = result.rubric
+    verdict = result.verdict
+    return {
+        "learner": result.learner,
+        "verdict": verdict.id if verdict else None,
+        "verdict_title": verdict.title if verdict else "None yet",
+        "explanation": result.explanation(),
+        "roles": [
+            {"id": check.role.id, "title": check.role.title, "met": check.met, "gaps": [str(g) for g in check.gaps]}
+            for check in result.roles
+        ],
+        "stages": [
+            {
+                "id": stage.id,
+                "number": stage.number,
+                "title": stage.title,
+                "level": result.stages[stage.id].level,
+                "descriptor": stage.descriptors.get(result.stages[stage.id].level, "Not yet demonstrated."),
+                "tiers": [
+                    {
+                        "tier": tier.tier,
+                        "earned": tier.earned,
+                        "possible": tier.possible,
+                        "mastered": tier.mastered,
+                        "exercises": [
+                            {
+                                "ref": o.exercise.ref,
+                                "earned": o.earned,
+                                "possible": o.exercise.points,
+                                "reason": o.reason,
+                            }
+                            for o in tier.outcomes
+                        ],
+                    }
+                    for tier in result.stages[stage.id].tiers
+                ],
+            }
+            for stage in rubric.stages
+        ],
+        "capstone": {
+            "assignment": result.capstone.assignment,
+            "earned": result.capstone.earned,
+            "possible": result.capstone.possible,
+            "passed": result.capstone.passed,
+            "status": result.capstone.describe(),
+        },
+        "mastery_fraction": rubric.mastery_fraction,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(GRADER_DIR / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def write_learner_report(result: Proficiency, out_dir: Path) -> Path:
+    """Write ``<learner>.html`` and ``<learner>.json`` into ``out_dir``; return the HTML path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record = learner_record(result)
+    record["generated"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    record["course_version"] = version("mlcourse")
+    (out_dir / f"{result.learner}.json").write_text(json.dumps(record, indent=2))
+    html = _environment().get_template("learner.html.j2").render(
+        report=record, radar=base64.b64encode(radar_png(result)).decode("ascii")
+    )
+    path = out_dir / f"{result.learner}.html"
+    path.write_text(html)
+    return path
+
+
+def write_cohort_csv(results: list[Proficiency], rubric: Rubric, path: Path) -> Path:
+    """One row per learner: verdict, level per stage, points earned and possible."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["learner", "verdict", *rubric.stage_ids, "capstone_passed", "points_earned", "points_possible"])
+        for result in results:
+            outcomes = [o for stage in result.stages.values() for tier in stage.tiers for o in tier.outcomes]
+            writer.writerow(
+                [
+                    result.learner,
+                    result.verdict.id if result.verdict else "none",
+                    *(result.levels[stage] for stage in rubric.stage_ids),
+                    result.capstone.passed,
+                    round(sum(o.earned for o in outcomes), 2),
+                    round(sum(o.exercise.points for o in outcomes), 2),
+                ]
+            )
+    return path

@@ -1,0 +1,163 @@
+"""End to end through nbgrader: release, autograde, gradebook, proficiency reports.
+
+One session-scoped run of the demo (three simulated learners) plus a second
+grading run that adds three more submissions to the same gradebook:
+
+* ``stub``: the released student version, untouched;
+* ``source``: the instructor's source notebook, solutions and all;
+* ``mallory``: a notebook file that is not JSON.
+
+Every graded cell must score zero on the stub and full points on both the
+source and the fully-solved simulated learner: the CI check that no test cell
+can pass on a stub and none fails on the solution.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from grader.catalogue import read_exercises, select_assignments
+from grader.commands import assess_cohort, grade_course, run_demo
+from grader.course import Course
+from grader.simulate import DEMO_COHORT
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    reports = run_demo(out, progress=lines.append)
+    course = Course(out / "course")
+
+    extra = out / "extra_submissions"
+    for assignment in select_assignments(course.notebooks_dir, None):
+        shutil.copytree(course.path("release", "", assignment.id), extra / "stub" / assignment.id)
+        shutil.copytree(assignment.folder, extra / "source" / assignment.id)
+        (extra / "mallory" / assignment.id).mkdir(parents=True)
+        (extra / "mallory" / assignment.id / f"{assignment.id}.ipynb").write_text("{ not a notebook")
+    summary = grade_course(course, extra, progress=lines.append)
+    return {"out": out, "course": course, "reports": reports, "summary": summary, "log": lines}
+
+
+@pytest.fixture(scope="session")
+def outcomes(demo):
+    course = demo["course"]
+    exercises = read_exercises(course.notebooks_dir)
+    return {learner: course.outcomes(learner, exercises) for learner in course.learners()}
+
+
+def test_every_graded_cell_fails_on_the_stub(outcomes):
+    stub = outcomes["stub"]
+    assert stub, "the course has no graded exercises"
+    scored = [o.exercise.ref for o in stub if o.earned > 0]
+    assert not scored, f"test cells that pass on the unsolved student version: {scored}"
+    # A stub function raises NotImplementedError; a stub that should have
+    # defined variables leaves them undefined.
+    unexpected = [o.reason for o in stub if o.reason != "not implemented" and not o.reason.startswith("error: NameError")]
+    assert not unexpected, unexpected
+
+
+@pytest.mark.parametrize("learner", ["source", "linus"])
+def test_every_graded_cell_passes_on_the_solution(outcomes, learner):
+    lost = [(o.exercise.ref, o.reason) for o in outcomes[learner] if not o.complete]
+    assert not lost, f"test cells that fail on the solution ({learner}): {lost}"
+
+
+def test_simulated_profiles_reach_their_tier_as_level(demo, rubric):
+    results = {r.learner: r for r in assess_cohort(demo["course"], rubric)}
+    for profile in DEMO_COHORT:
+        assert results[profile.learner].levels["evaluation"] == max(profile.tiers), profile
+    assert len({results[p.learner].levels["evaluation"] for p in DEMO_COHORT}) == len(DEMO_COHORT)
+
+
+def test_a_broken_submission_is_recorded_and_the_run_goes_on(demo, outcomes):
+    summary = demo["summary"]
+    [failure] = summary.failures
+    assert failure.learner == "mallory" and failure.message
+    assert {run.learner for run in summary.runs if run.ok} == {"stub", "source"}
+    assert all(o.earned == 0 for o in outcomes["mallory"])
+    # The demo learners graded earlier are untouched by the second run.
+    assert all(o.complete for o in outcomes["linus"])
+
+
+def test_progress_is_reported(demo):
+    log = "\n".join(demo["log"])
+    assert "[1/4] releasing" in log and "[4/4] writing proficiency reports" in log
+    assert "mallory/04_evaluation: FAILED: 04_evaluation.ipynb is not a readable notebook: NotJSONError" in log
+    assert "s left)" in log
+
+
+def test_learner_reports_are_self_contained_and_hide_tests(demo, project_root):
+    pages = demo["reports"].learner_pages
+    assert set(pages) == {p.learner for p in DEMO_COHORT}
+    source = (project_root / "notebooks/04_evaluation/04_evaluation.ipynb").read_text()
+    hidden_lines = [
+        line.strip()
+        for cell in json.loads(source)["cells"]
+        for block in ["".join(cell["source"])]
+        if "### BEGIN HIDDEN TESTS" in block
+        for line in block.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
+        if len(line.strip()) > 12
+    ]
+    assert hidden_lines, "expected hidden tests in the evaluation notebook"
+    for learner, page in pages.items():
+        html = page.read_text()
+        assert "data:image/png;base64," in html and "<link" not in html and "<script" not in html
+        assert not [line for line in hidden_lines if line in html], f"hidden test code leaked into {page}"
+        record = json.loads(page.with_suffix(".json").read_text())
+        assert record["learner"] == learner
+        evaluation = next(s for s in record["stages"] if s["id"] == "evaluation")
+        assert f"level {evaluation['level']}" in html
+
+
+def test_reports_explain_what_is_missing(demo):
+    ada = json.loads(demo["reports"].learner_pages["ada"].with_suffix(".json").read_text())
+    assert ada["verdict"] is None
+    junior_gaps = next(r["gaps"] for r in ada["roles"] if r["id"] == "junior")
+    evaluation_gap = next(g for g in junior_gaps if g.startswith("level 3 in evaluation"))
+    assert "tier 3 at 0% (needs 70%)" in evaluation_gap and "04_evaluation/" in evaluation_gap
+    reasons = {e["reason"] for s in ada["stages"] for t in s["tiers"] for e in t["exercises"]}
+    assert "not implemented" in reasons
+
+
+def test_cohort_csv_matches_the_assessments(demo, rubric):
+    rows = demo["reports"].cohort_csv.read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[:2] == ["learner", "verdict"] and set(rubric.stage_ids) <= set(header)
+    results = {r.learner: r for r in assess_cohort(demo["course"], rubric)}
+    for row in rows[1:]:
+        cells = dict(zip(header, row.split(",")))
+        assert int(cells["evaluation"]) == results[cells["learner"]].levels["evaluation"]
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("grade", "{tmp}/nowhere"), "submissions folder {tmp}/nowhere does not exist"),
+        (("release", "99_astrology"), "unknown assignment 99_astrology; the course has: 04_evaluation"),
+        (("grade", "{tmp}", "--assignment", "99_astrology"), "unknown assignment 99_astrology"),
+        (("report",), "has no learners yet; run 'mlcourse grade' first"),
+    ],
+)
+def test_cli_errors_are_one_line(tmp_path, args, expected):
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = _cli(*args, "--course-dir", str(tmp_path / "course"))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert expected.format(tmp=tmp_path) in result.stderr
+
+
+def test_cli_help_lists_the_commands():
+    result = _cli("--help")
+    for command in ("release", "grade", "report", "demo", "rubric"):
+        assert command in result.stdout
