@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/mlcourse lint
 
 test: lint
-	$(BIN)/pytest tests --nbval-lax --nbval-current-env notebooks
+	$(BIN)/pytest tests mlcourse --doctest-modules --nbval-lax --nbval-current-env notebooks
 
 lab: $(STAMP)
 	$(BIN)/mlcourse release --course-dir build/course

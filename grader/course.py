@@ -24,6 +24,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -195,10 +196,17 @@ class Course:
 
     def _has_hidden_tests(self, exercise: Exercise) -> bool:
         source = self.notebooks_dir / exercise.assignment / f"{exercise.notebook}.ipynb"
-        for cell in graded_cells(read_notebook(source)):
-            if cell.metadata["nbgrader"].get("grade_id") == exercise.grade_id:
-                return "BEGIN HIDDEN TESTS" in cell.source
-        return False
+        return exercise.grade_id in _cells_with_hidden_tests(source)
+
+
+@cache
+def _cells_with_hidden_tests(source: Path) -> frozenset[str]:
+    """grade_ids of the source notebook's test cells that contain hidden tests."""
+    return frozenset(
+        cell.metadata["nbgrader"].get("grade_id")
+        for cell in graded_cells(read_notebook(source))
+        if "BEGIN HIDDEN TESTS" in cell.source
+    )
 
 
 def describe_failure(outputs: list, hide_details: bool) -> str:

@@ -59,10 +59,11 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class TierResult:
-    tier: int
+class PointShare:
+    """A group of outcomes that counts when ``required_fraction`` of its points are earned."""
+
     outcomes: tuple[Outcome, ...]
-    mastery_fraction: float
+    required_fraction: float
 
     @property
     def earned(self) -> float:
@@ -74,18 +75,27 @@ class TierResult:
 
     @property
     def fraction(self) -> float:
-        """Share of this tier's points earned; 0.0 when the tier has no exercises."""
+        """Share of the points earned; 0.0 when the group has no exercises."""
         return self.earned / self.possible if self.possible else 0.0
 
     @property
+    def reached(self) -> bool:
+        return self.possible > 0 and self.earned >= self.required_fraction * self.possible - _EPS
+
+
+@dataclass(frozen=True)
+class TierResult(PointShare):
+    tier: int = 0
+
+    @property
     def mastered(self) -> bool:
-        return self.possible > 0 and self.earned >= self.mastery_fraction * self.possible - _EPS
+        return self.reached
 
     def describe(self) -> str:
-        """``tier 3 at 50% (needs 70%)``, or why the tier cannot be mastered."""
+        """``tier 3 at 50%, needs 70%``, or why the tier cannot be mastered."""
         if not self.possible:
             return f"tier {self.tier} has no exercises in this course release"
-        return f"tier {self.tier} at {self.fraction:.0%} (needs {self.mastery_fraction:.0%})"
+        return f"tier {self.tier} at {self.fraction:.0%}, needs {self.required_fraction:.0%}"
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,6 @@ class StageResult:
             level = tier.tier
         return level
 
-    @property
-    def has_exercises(self) -> bool:
-        return any(tier.possible for tier in self.tiers)
-
     def blocking_tier(self) -> TierResult | None:
         """The first tier not mastered: the one to work on next."""
         return next((tier for tier in self.tiers if not tier.mastered), None)
@@ -120,31 +126,24 @@ class StageResult:
             if not o.complete
         )
 
-    def shortfall(self, target: int) -> str:
+    def shortfall(self) -> str:
+        """``now level 2; tier 3 at 50%, needs 70%``: where the stage stands and what blocks it."""
         blocking = self.blocking_tier()
-        where = f" ({blocking.describe()})" if blocking is not None else ""
-        return f"{self.stage} is level {self.level}, needs {target}{where}"
+        return f"now level {self.level}" + (f"; {blocking.describe()}" if blocking is not None else "")
 
 
 @dataclass(frozen=True)
-class CapstoneResult:
-    assignment: str
-    earned: float
-    possible: float
-    pass_fraction: float
-
-    @property
-    def fraction(self) -> float:
-        return self.earned / self.possible if self.possible else 0.0
+class CapstoneResult(PointShare):
+    assignment: str = ""
 
     @property
     def passed(self) -> bool:
-        return self.possible > 0 and self.earned >= self.pass_fraction * self.possible - _EPS
+        return self.reached
 
     def describe(self) -> str:
         if not self.possible:
             return f"capstone {self.assignment} is not part of this course release"
-        return f"capstone {self.assignment} at {self.fraction:.0%} of its points (needs {self.pass_fraction:.0%})"
+        return f"capstone {self.assignment} at {self.fraction:.0%} of its points (needs {self.required_fraction:.0%})"
 
 
 @dataclass(frozen=True)
@@ -213,17 +212,12 @@ def score_stage(stage: str, outcomes: Iterable[Outcome], mastery_fraction: float
     for outcome in outcomes:
         if outcome.exercise.stage == stage:
             by_tier[outcome.exercise.tier].append(outcome)
-    return StageResult(stage, tuple(TierResult(t, tuple(by_tier[t]), mastery_fraction) for t in TIERS))
+    return StageResult(stage, tuple(TierResult(tuple(by_tier[t]), mastery_fraction, tier=t) for t in TIERS))
 
 
 def score_capstone(outcomes: Iterable[Outcome], rubric: Rubric) -> CapstoneResult:
-    mine = [o for o in outcomes if o.exercise.assignment == rubric.capstone_assignment]
-    return CapstoneResult(
-        rubric.capstone_assignment,
-        earned=sum(o.earned for o in mine),
-        possible=sum(o.exercise.points for o in mine),
-        pass_fraction=rubric.capstone_pass_fraction,
-    )
+    mine = tuple(o for o in outcomes if o.exercise.assignment == rubric.capstone_assignment)
+    return CapstoneResult(mine, rubric.capstone_pass_fraction, assignment=rubric.capstone_assignment)
 
 
 def _stage_targets(role: Role) -> dict[str, int]:
@@ -249,8 +243,8 @@ def _some_of_gap(rule: LevelRule, stages: dict[str, StageResult]) -> Gap | None:
     candidates = sorted((stages[s] for s in rule.stages if s not in reached), key=_closeness, reverse=True)
     closest = candidates[:missing]
     has = f"has {len(reached)}" + (f" ({', '.join(reached)})" if reached else "")
-    shortfall = (
-        f"{has}, needs {missing} more; closest: " + "; ".join(result.shortfall(rule.min_level) for result in closest)
+    shortfall = f"{has}, needs {missing} more; closest: " + "; ".join(
+        f"{result.stage} ({result.shortfall()})" for result in closest
     )
     exercises = tuple(ref for result in closest for ref in result.exercises_to_reach(rule.min_level))
     return Gap(f"level {rule.min_level} in {rule.at_least} of {', '.join(rule.stages)}", shortfall, exercises)
@@ -262,7 +256,7 @@ def check_role(role: Role, stages: dict[str, StageResult], capstone: CapstoneRes
     for stage, target in _stage_targets(role).items():
         result = stages[stage]
         if result.level < target:
-            gaps.append(Gap(f"level {target} in {stage}", result.shortfall(target), result.exercises_to_reach(target)))
+            gaps.append(Gap(f"level {target} in {stage}", result.shortfall(), result.exercises_to_reach(target)))
     for rule in role.requires:
         if isinstance(rule, LevelRule) and rule.at_least < len(rule.stages):
             gap = _some_of_gap(rule, stages)

@@ -120,7 +120,7 @@ def test_reports_explain_what_is_missing(demo):
     assert ada["verdict"] is None
     junior_gaps = next(r["gaps"] for r in ada["roles"] if r["id"] == "junior")
     evaluation_gap = next(g for g in junior_gaps if g.startswith("level 3 in evaluation"))
-    assert "tier 3 at 0% (needs 70%)" in evaluation_gap and "04_evaluation/" in evaluation_gap
+    assert "tier 3 at 0%, needs 70%" in evaluation_gap and "04_evaluation/" in evaluation_gap
     reasons = {e["reason"] for s in ada["stages"] for t in s["tiers"] for e in t["exercises"]}
     assert "not implemented" in reasons
 

@@ -102,7 +102,7 @@ def test_junior_verdict_and_gap_to_senior(rubric):
     assert set(gaps) == {"level 3 in calibration", "level 3 in improvement", "level 4 in monitoring",
                          "level 3 in feedback", "level 4 in modeling", "level 4 in inference"}
     gap = gaps["level 4 in modeling"]
-    assert gap.shortfall == "modeling is level 3, needs 4 (tier 4 at 0% (needs 70%))"
+    assert gap.shortfall == "now level 3; tier 4 at 0%, needs 70%"
     assert gap.exercises == ("03_modeling/modeling_t4_0", "03_modeling/modeling_t4_1")
     # Monitoring needs tiers 3 and 4: both tiers' exercises are named.
     assert gaps["level 4 in monitoring"].exercises == tuple(
@@ -116,7 +116,7 @@ def test_staff_some_of_rule_names_the_closest_key_area(rubric):
     assert result.verdict.id == "senior"
     [gap] = result.next_role.gaps
     assert gap.requirement == "level 5 in 2 of modeling, evaluation, inference, monitoring"
-    assert gap.shortfall.startswith("has 1 (evaluation), needs 1 more; closest: inference is level 4, needs 5 (tier 5 at 50%")
+    assert gap.shortfall == "has 1 (evaluation), needs 1 more; closest: inference (now level 4; tier 5 at 50%, needs 70%)"
     assert gap.exercises == ("06_inference/inference_t5_0", "06_inference/inference_t5_1")
     assert "Meets the Senior requirements." == result.explanation()[0]
 
