@@ -6,6 +6,7 @@
     mlcourse demo                          all of the above on a simulated cohort
     mlcourse rubric check [PATH]           validate a rubric file
     mlcourse lint [NOTEBOOKS_DIR]          check the source notebooks against the course rules
+    mlcourse check [ASSIGNMENT ...]        prove every graded cell fails on the stub, passes solved
 
 A problem the user can fix is printed as one line, ``mlcourse: error: ...``,
 with exit status 2; never as a traceback.
@@ -88,6 +89,17 @@ def cmd_lint(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_check(args) -> int:
+    from grader.selfcheck import check_assignments
+
+    checks = check_assignments(args.notebooks, args.assignments, args.keep)
+    for check in checks:
+        print(check.describe())
+    broken = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(broken)} of {len(checks)} graded cells fail on the stub and pass on the solution")
+    return 1 if broken else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlcourse",
@@ -128,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = rubric_sub.add_parser("check", help="validate a rubric file")
     check.add_argument("path", nargs="?", type=Path, default=None, help="rubric YAML (default: the course rubric)")
     check.set_defaults(func=cmd_rubric_check)
+
+    p = sub.add_parser("check", help="prove every graded cell fails on the stub and passes on the solution")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="source notebooks folder")
+    p.add_argument("--keep", type=Path, default=None, help="keep the scratch course in this folder")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("lint", help="check source notebooks against the course rules")
     p.add_argument("notebooks_dir", nargs="?", type=Path, default=NOTEBOOKS_DIR)

@@ -1,15 +1,13 @@
 """End to end through nbgrader: release, autograde, gradebook, proficiency reports.
 
 One session-scoped run of the demo (three simulated learners) plus a second
-grading run that adds three more submissions to the same gradebook:
+grading run that adds two more submissions to the same gradebook:
 
-* ``stub``: the released student version, untouched;
-* ``source``: the instructor's source notebook, solutions and all;
+* ``source``: the instructor's source notebook, solutions and all, which must
+  score full points;
 * ``mallory``: a notebook file that is not JSON.
 
-Every graded cell must score zero on the stub and full points on both the
-source and the fully-solved simulated learner: the CI check that no test cell
-can pass on a stub and none fails on the solution.
+(The per-cell stub/solution check is in test_selfcheck.py.)
 """
 
 from __future__ import annotations
@@ -36,7 +34,6 @@ def demo(tmp_path_factory):
 
     extra = out / "extra_submissions"
     for assignment in select_assignments(course.notebooks_dir, None):
-        shutil.copytree(course.path("release", "", assignment.id), extra / "stub" / assignment.id)
         shutil.copytree(assignment.folder, extra / "source" / assignment.id)
         (extra / "mallory" / assignment.id).mkdir(parents=True)
         (extra / "mallory" / assignment.id / f"{assignment.id}.ipynb").write_text("{ not a notebook")
@@ -49,17 +46,6 @@ def outcomes(demo):
     course = demo["course"]
     exercises = read_exercises(course.notebooks_dir)
     return {learner: course.outcomes(learner, exercises) for learner in course.learners()}
-
-
-def test_every_graded_cell_fails_on_the_stub(outcomes):
-    stub = outcomes["stub"]
-    assert stub, "the course has no graded exercises"
-    scored = [o.exercise.ref for o in stub if o.earned > 0]
-    assert not scored, f"test cells that pass on the unsolved student version: {scored}"
-    # A stub function raises NotImplementedError; a stub that should have
-    # defined variables leaves them undefined.
-    unexpected = [o.reason for o in stub if o.reason != "not implemented" and not o.reason.startswith("error: NameError")]
-    assert not unexpected, unexpected
 
 
 @pytest.mark.parametrize("learner", ["source", "linus"])
@@ -79,7 +65,7 @@ def test_a_broken_submission_is_recorded_and_the_run_goes_on(demo, outcomes):
     summary = demo["summary"]
     [failure] = summary.failures
     assert failure.learner == "mallory" and failure.message
-    assert {run.learner for run in summary.runs if run.ok} == {"stub", "source"}
+    assert {run.learner for run in summary.runs if run.ok} == {"source"}
     assert all(o.earned == 0 for o in outcomes["mallory"])
     # The demo learners graded earlier are untouched by the second run.
     assert all(o.complete for o in outcomes["linus"])
@@ -159,5 +145,5 @@ def test_cli_errors_are_one_line(tmp_path, args, expected):
 
 def test_cli_help_lists_the_commands():
     result = _cli("--help")
-    for command in ("release", "grade", "report", "demo", "rubric"):
+    for command in ("release", "grade", "report", "demo", "rubric", "lint", "check"):
         assert command in result.stdout

@@ -1,0 +1,85 @@
+"""Can every test fail? The course author's check, through nbgrader's own autograde.
+
+For each assignment, release it into a scratch course, then autograde two
+submissions built from the release:
+
+* ``stub``: the student version untouched, so every graded cell must score 0;
+* ``solution``: every exercise solved with the source's solution, so every
+  graded cell must score full points.
+
+A cell that scores on the stub tests nothing; a cell that loses points on the
+solution is broken. Both are reported per cell.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalogue import read_exercises, select_assignments
+from grader.course import Course
+from grader.grading import grade
+from grader.proficiency import Exercise, Outcome
+from grader.simulate import Profile, write_submission
+
+STUB = Profile("stub", frozenset(), "the released student version, untouched")
+SOLUTION = Profile("solution", frozenset({1, 2, 3, 4, 5}), "every exercise solved with the source solution")
+
+
+@dataclass(frozen=True)
+class CellCheck:
+    """One graded cell's scores on the stub and on the solution."""
+
+    exercise: Exercise
+    stub: Outcome
+    solution: Outcome
+
+    @property
+    def fails_on_stub(self) -> bool:
+        return self.stub.earned == 0
+
+    @property
+    def passes_on_solution(self) -> bool:
+        return self.solution.complete
+
+    @property
+    def ok(self) -> bool:
+        return self.fails_on_stub and self.passes_on_solution
+
+    def describe(self) -> str:
+        problems = []
+        if not self.fails_on_stub:
+            problems.append(f"scores {self.stub.earned:g} on the stub")
+        if not self.passes_on_solution:
+            problems.append(f"loses points on the solution ({self.solution.reason or 'partial credit'})")
+        status = "ok" if self.ok else "BROKEN: " + "; ".join(problems)
+        return f"{self.exercise.ref} (tier {self.exercise.tier}, {self.exercise.points:g} pt): {status}"
+
+
+def check_assignments(
+    notebooks_dir: Path,
+    assignments: list[str] | None = None,
+    work_dir: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> list[CellCheck]:
+    """Release, autograde stub and solution, and compare per graded cell."""
+    chosen = select_assignments(notebooks_dir, assignments)
+    scratch = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="mlcourse-check-"))
+    try:
+        course = Course(scratch / "course", notebooks_dir=notebooks_dir)
+        submissions = scratch / "submissions"
+        for assignment in chosen:
+            release = course.release(assignment)
+            for profile in (STUB, SOLUTION):
+                write_submission(release, assignment, profile, submissions)
+        grade(course, submissions, [a.id for a in chosen], progress)
+        exercises = read_exercises(notebooks_dir, [a.id for a in chosen])
+        stub = course.outcomes(STUB.learner, exercises)
+        solution = course.outcomes(SOLUTION.learner, exercises)
+        return [CellCheck(ex, s, o) for ex, s, o in zip(exercises, stub, solution)]
+    finally:
+        if work_dir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
