@@ -16,6 +16,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,18 @@ def test_cli_help_lists_the_commands():
     result = _cli("--help")
     for command in ("release", "grade", "report", "demo", "rubric", "lint", "check"):
         assert command in result.stdout
+
+
+def test_learner_validate_flags_unsolved_work_and_passes_solved_work(demo):
+    """What nbgrader's Validate button runs for a learner, on two demo submissions."""
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+
+    def validate(learner):
+        path = demo["out"] / "submissions" / learner / "04_evaluation" / "04_evaluation.ipynb"
+        return subprocess.run([nbgrader, "validate", str(path)], capture_output=True, text=True, cwd=path.parent)
+
+    solved, partial = validate("linus"), validate("ada")
+    assert "Success! Your notebook passes all the tests." in solved.stdout, solved.stdout[-2000:]
+    assert "VALIDATION FAILED ON" in partial.stdout, partial.stdout[-2000:]
+    # Validate runs visible tests only; hidden test code must not reach the learner.
+    assert "BEGIN HIDDEN TESTS" not in partial.stdout
