@@ -12,7 +12,8 @@ the stub and passes on the solution.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -24,17 +25,30 @@ _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 @dataclass(frozen=True)
 class Profile:
-    """A learner who solves the exercises at ``tiers`` and leaves the rest as stubs."""
+    """A learner who solves the exercises at ``tiers`` and leaves the rest as stubs.
+
+    ``by_stage`` overrides ``tiers`` for the stages it names, so a simulated
+    learner can be stronger in one stage than another.
+    """
 
     learner: str
     tiers: frozenset[int]
     description: str
+    by_stage: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+    def solves(self, stage: str | None, tier: int | None) -> bool:
+        return tier in self.by_stage.get(stage, self.tiers)
+
+
+def _tiers(*tiers: int) -> frozenset[int]:
+    return frozenset(tiers)
 
 
 DEMO_COHORT = (
-    Profile("ada", frozenset({1, 2}), "solves tiers 1-2: knows the basic measures"),
-    Profile("grace", frozenset({1, 2, 3, 4}), "solves tiers 1-4: thresholds, uncertainty and slices"),
-    Profile("linus", frozenset({1, 2, 3, 4, 5}), "solves every tier, including the hidden-data tier 5"),
+    Profile("ada", _tiers(1, 2), "solves tiers 1-2 (tier 3 in dataset creation)", {"dataset": _tiers(1, 2, 3)}),
+    Profile("grace", _tiers(1, 2, 3, 4), "solves tiers 1-4 (tiers 1-3 in feature engineering)",
+            {"features": _tiers(1, 2, 3)}),
+    Profile("linus", _tiers(1, 2, 3, 4, 5), "solves every tier, including the hidden-data tier 5"),
 )
 
 
@@ -51,16 +65,17 @@ def _solution_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNod
     }
 
 
-def solve(released: nbformat.NotebookNode, source: nbformat.NotebookNode, tiers: frozenset[int]) -> nbformat.NotebookNode:
-    """A copy of ``released`` with the solution cells at ``tiers`` filled in from ``source``.
+def solve(released: nbformat.NotebookNode, source: nbformat.NotebookNode, profile: Profile) -> nbformat.NotebookNode:
+    """A copy of ``released`` with the solution cells ``profile`` solves filled in from ``source``.
 
-    The tier of a solution cell is its ``metadata.mlcourse.tier`` in the source.
+    Stage and tier of a solution cell are its ``metadata.mlcourse`` in the source.
     """
     solutions = _solution_cells(source)
     solved = nbformat.from_dict(released)
     for grade_id, cell in _solution_cells(solved).items():
         reference = solutions[grade_id]
-        if reference.metadata.get("mlcourse", {}).get("tier") in tiers:
+        tags = reference.metadata.get("mlcourse", {})
+        if profile.solves(tags.get("stage"), tags.get("tier")):
             cell.source = strip_solution_markers(reference.source)
     return solved
 
@@ -71,5 +86,5 @@ def write_submission(release_dir: Path, assignment: Assignment, profile: Profile
     dest.mkdir(parents=True, exist_ok=True)
     for source_path in assignment.notebooks:
         released = read_notebook(release_dir / source_path.name)
-        nbformat.write(solve(released, read_notebook(source_path), profile.tiers), dest / source_path.name)
+        nbformat.write(solve(released, read_notebook(source_path), profile), dest / source_path.name)
     return dest
