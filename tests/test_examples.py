@@ -1,4 +1,4 @@
-"""Tests for mlcourse.datasets."""
+"""Tests for mlcourse.examples."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import r2_score, roc_auc_score
 
 from mlcourse import evaluation as ev
-from mlcourse.datasets import WEAK_GROUP, make_regression_example, make_scored_transactions
+from mlcourse.examples import WEAK_GROUP, make_regression_example, make_scored_transactions
 
 
 @pytest.fixture(scope="module")

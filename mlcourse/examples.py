@@ -1,9 +1,10 @@
-"""Small, seeded example data for the evaluation stage of the course.
+"""Small, seeded ready-made examples for the evaluation stage of the course.
 
 Everything here is generated locally (no downloads) and is fully
 determined by ``seed``, so notebook outputs and autograder checks are
-reproducible. A full payments simulator arrives in a later stage; these
-makers only provide something realistic enough to measure.
+reproducible. ``make_scored_transactions`` gives a fraud model's scores
+directly, so stage 4 can measure a model without training one; the full
+payments simulator the other stages share is ``mlcourse.world``.
 """
 
 from __future__ import annotations
