@@ -80,7 +80,15 @@ def learner_record(result: Proficiency) -> dict:
         "verdict_title": verdict.title if verdict else "None yet",
         "explanation": result.explanation(),
         "roles": [
-            {"id": check.role.id, "title": check.role.title, "met": check.met, "gaps": [str(g) for g in check.gaps]}
+            {
+                "id": check.role.id,
+                "title": check.role.title,
+                "met": check.met,
+                "gaps": [
+                    {"text": str(g), "requirement": g.requirement, "shortfall": g.shortfall, "exercises": list(g.exercises)}
+                    for g in check.gaps
+                ],
+            }
             for check in result.roles
         ],
         "stages": [

@@ -109,8 +109,14 @@ def test_reports_explain_what_is_missing(demo):
     ada = json.loads(demo["reports"].learner_pages["ada"].with_suffix(".json").read_text())
     assert ada["verdict"] is None
     junior_gaps = next(r["gaps"] for r in ada["roles"] if r["id"] == "junior")
-    evaluation_gap = next(g for g in junior_gaps if g.startswith("level 3 in evaluation"))
-    assert "tier 3 at 0%, needs 70%" in evaluation_gap and "04_evaluation/" in evaluation_gap
+    evaluation_gap = next(g for g in junior_gaps if g["requirement"] == "level 3 in evaluation")
+    assert "tier 3 at 0%, needs 70%" in evaluation_gap["shortfall"]
+    assert evaluation_gap["exercises"] and all(e.startswith("04_evaluation/") for e in evaluation_gap["exercises"])
+    # In the HTML each named exercise links to its row in the stage tables.
+    html = demo["reports"].learner_pages["ada"].read_text()
+    for ref in evaluation_gap["exercises"]:
+        anchor = "ex-" + ref.replace("/", "-")
+        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
     reasons = {e["reason"] for s in ada["stages"] for t in s["tiers"] for e in t["exercises"]}
     assert "not implemented" in reasons
 
