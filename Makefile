@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: demo test lint lab clean
+.PHONY: demo test lint lab bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest tests mlcourse --doctest-modules --nbval-lax --nbval-current-env notebooks
+
+bench: $(STAMP)
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 lab: $(STAMP)
 	$(BIN)/mlcourse release --course-dir build/course
