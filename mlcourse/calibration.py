@@ -1,0 +1,1835 @@
+"""Confidence scoring and calibration: measuring, fixing and using a model's confidence.
+
+Stage 5 of the course roadmap: *"A well-calibrated model's confidence aligns well
+with its accuracy. Both pre-training (like regularization techniques) and
+post-training methods (like Platt scaling) can help us calibrate our models ...
+a high confidence score doesn't always mean a correct prediction."*
+
+What is here
+------------
+* **Measuring** - :func:`reliability_bins` (equal-width or equal-mass bins),
+  :func:`expected_calibration_error`, :func:`maximum_calibration_error`,
+  :func:`brier_score` and its Murphy decomposition :func:`brier_decomposition`,
+  :func:`negative_log_likelihood`, and :func:`plot_reliability_diagram`.
+* **Calibrating after training** - :class:`PlattScaler` (a logistic fit on the
+  score, with Platt's target smoothing), :class:`IsotonicCalibrator` on top of a
+  hand-written pool-adjacent-violators :func:`isotonic_regression`, and
+  :class:`TemperatureScaler` for multi-class networks (one parameter fitted by
+  minimising the validation negative log-likelihood).
+* **Calibrating before training** - :func:`train_mlp` and
+  :func:`compare_training_settings`, which train the same small PyTorch network
+  with and without weight decay and label smoothing and report accuracy and ECE.
+* **Using confidence** - selective prediction (:func:`selective_threshold`,
+  :func:`risk_coverage_curve`) and split conformal prediction sets
+  (:class:`SplitConformalClassifier`, :func:`conformal_quantile`).
+* **Data** - :func:`make_fraud_scores` (a deliberately miscalibrated fraud model
+  on the course's data world, with the *true* fraud probability alongside) and
+  :func:`load_digits_split` (scikit-learn's bundled 8x8 digits, no download).
+
+Conventions used throughout
+---------------------------
+* **Binary** problems: ``y_prob`` is 1-D, shape ``(n_samples,)``, the probability
+  of the positive class 1, and ``y_true`` holds 0/1 labels. Reliability is then
+  measured for the positive class ("of the transactions scored 0.3, are 30%
+  fraud?"), as ``sklearn.calibration.calibration_curve`` does.
+* **Multi-class** problems: ``y_prob`` is 2-D, shape ``(n_samples, n_classes)``,
+  rows summing to 1, and ``y_true`` holds integer labels ``0 .. n_classes-1``.
+  Reliability is measured for the **top label**: confidence = the largest
+  probability, outcome = whether the arg-max is right (Guo et al., 2017).
+* Bins are right-closed, ``(e_i, e_{i+1}]``, with the first one closed
+  ``[e_0, e_1]``, exactly as scikit-learn's ``calibration_curve`` bins.
+* Scores and logits are real numbers where larger means "more likely
+  positive"; probabilities are in ``[0, 1]``.
+* Everything random takes a ``seed``; the same seed gives the same result.
+* Bad input raises ``ValueError`` naming the argument and what was expected.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
+    import torch
+    from matplotlib.axes import Axes
+
+__all__ = [
+    # measuring
+    "ReliabilityBins",
+    "top_label",
+    "reliability_bins",
+    "expected_calibration_error",
+    "maximum_calibration_error",
+    "brier_score",
+    "BrierDecomposition",
+    "brier_decomposition",
+    "negative_log_likelihood",
+    "plot_reliability_diagram",
+    # after training
+    "logit",
+    "softmax",
+    "PlattScaler",
+    "isotonic_regression",
+    "IsotonicCalibrator",
+    "TemperatureScaler",
+    # before training
+    "DigitsSplit",
+    "load_digits_split",
+    "train_mlp",
+    "predict_logits",
+    "compare_training_settings",
+    # using confidence
+    "SelectiveThreshold",
+    "selective_threshold",
+    "risk_coverage_curve",
+    "area_under_risk_coverage",
+    "plot_risk_coverage",
+    "conformal_quantile",
+    "SplitConformalClassifier",
+    "set_coverage",
+    "average_set_size",
+    # data
+    "make_fraud_scores",
+]
+
+_STRATEGIES = ("uniform", "quantile")
+# Rows of a probability matrix may be off from summing to 1 by float32
+# rounding (softmax in single precision); anything beyond this is a mistake.
+_ROW_SUM_TOLERANCE = 1e-3
+
+
+# ---------------------------------------------------------------------------
+# Input validation helpers
+# ---------------------------------------------------------------------------
+
+
+def _finite_array(values: ArrayLike, name: str, ndims: tuple[int, ...] = (1,)) -> np.ndarray:
+    """``values`` as a non-empty float array of an allowed dimension, with no NaN or inf."""
+    arr = np.asarray(values)
+    if arr.ndim not in ndims:
+        allowed = " or ".join(f"{d}-dimensional" for d in ndims)
+        raise ValueError(f"{name} must be {allowed}, got an array of shape {arr.shape}")
+    if arr.size == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty; at least one example is required")
+    try:
+        arr = arr.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}") from None
+    n_nan = int(np.isnan(arr).sum())
+    if n_nan:
+        raise ValueError(f"{name} contains {n_nan} NaN value(s); every example needs a value")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains infinite values; every value must be finite")
+    return arr
+
+
+def _check_probabilities(y_prob: ArrayLike, name: str = "y_prob") -> np.ndarray:
+    """1-D probabilities of class 1, or a 2-D matrix whose rows sum to 1."""
+    p = _finite_array(y_prob, name, ndims=(1, 2))
+    if p.min() < 0.0 or p.max() > 1.0:
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1], got values from {p.min():.4g} to "
+            f"{p.max():.4g}; pass softmax(logits), not logits"
+        )
+    if p.ndim == 2:
+        if p.shape[1] < 2:
+            raise ValueError(f"{name} must have at least 2 columns (classes), got shape {p.shape}")
+        worst = float(np.max(np.abs(p.sum(axis=1) - 1.0)))
+        if worst > _ROW_SUM_TOLERANCE:
+            raise ValueError(
+                f"{name} rows must sum to 1 (one probability per class), but a row sums "
+                f"{worst:.3g} away from 1"
+            )
+    return p
+
+
+def _check_binary_labels(y_true: ArrayLike, name: str = "y_true") -> np.ndarray:
+    arr = np.asarray(y_true)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got an array of shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; at least one example is required")
+    if arr.dtype.kind in "OUS":
+        raise ValueError(f"{name} must contain only the labels 0 and 1, got dtype {arr.dtype}")
+    present = np.unique(arr)
+    if not np.isin(present, [0, 1]).all():
+        raise ValueError(f"{name} must contain only the labels 0 and 1, got {present[:10].tolist()}")
+    return arr.astype(float)
+
+
+def _check_class_labels(y_true: ArrayLike, n_classes: int, name: str = "y_true") -> np.ndarray:
+    arr = np.asarray(y_true)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got an array of shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; at least one example is required")
+    if arr.dtype.kind not in "iub" and not (
+        arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+    ):
+        raise ValueError(f"{name} must hold integer class labels 0 .. {n_classes - 1}, got dtype {arr.dtype}")
+    labels = arr.astype(np.int64)
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(
+            f"{name} must hold class labels 0 .. {n_classes - 1} (one per column of the "
+            f"probabilities), got labels from {labels.min()} to {labels.max()}"
+        )
+    return labels
+
+
+def _check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same number of examples, got {a.shape[0]} "
+            f"and {b.shape[0]}"
+        )
+
+
+def _check_n_bins(n_bins: Any) -> int:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    return int(n_bins)
+
+
+def _check_strategy(strategy: Any) -> str:
+    if strategy not in _STRATEGIES:
+        raise ValueError(f"strategy must be one of {list(_STRATEGIES)}, got {strategy!r}")
+    return str(strategy)
+
+
+def _check_open_fraction(value: Any, name: str) -> float:
+    """A number strictly between 0 and 1 (a miscoverage level, a target rate...)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
+    if not 0.0 < float(value) < 1.0:
+        raise ValueError(f"{name} must be strictly between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_nonnegative(value: Any, name: str, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    v = float(value)
+    if not 0.0 <= v < high:
+        bound = f"in [0, {high:g})" if math.isfinite(high) else ">= 0"
+        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+    return v
+
+
+# ---------------------------------------------------------------------------
+# Confidence and outcome
+# ---------------------------------------------------------------------------
+
+
+def top_label(y_true: ArrayLike, y_prob: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Top-label confidence and correctness of multi-class probabilities.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Integer class labels ``0 .. n_classes-1``.
+    y_prob : array-like of shape (n_samples, n_classes)
+        Predicted probabilities, rows summing to 1.
+
+    Returns
+    -------
+    confidence : np.ndarray of shape (n_samples,)
+        The largest probability of each row (the model's confidence in its own prediction).
+    correct : np.ndarray of shape (n_samples,), float 0/1
+        1 where the arg-max class equals ``y_true``.
+
+    Examples
+    --------
+    >>> conf, correct = top_label([0, 1], [[0.9, 0.1], [0.8, 0.2]])
+    >>> conf.tolist(), correct.tolist()
+    ([0.9, 0.8], [1.0, 0.0])
+    """
+    p = _check_probabilities(y_prob)
+    if p.ndim != 2:
+        raise ValueError(f"y_prob must be 2-dimensional (n_samples, n_classes), got shape {p.shape}")
+    y = _check_class_labels(y_true, p.shape[1])
+    _check_same_length(y, p, "y_true", "y_prob")
+    return p.max(axis=1), (p.argmax(axis=1) == y).astype(float)
+
+
+def _confidence_and_outcome(y_true: ArrayLike, y_prob: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, outcome) pairs for binary (positive-class) or multi-class (top-label) input.
+
+    In the binary case ``y_true`` may also hold *true probabilities* in [0, 1]
+    (known in a simulation such as the data world); the "observed frequency"
+    of a bin is then their mean, a noise-free estimate of the reliability curve.
+    """
+    p = _check_probabilities(y_prob)
+    if p.ndim == 2:
+        return top_label(y_true, p)
+    y = np.asarray(y_true)
+    if y.dtype.kind == "f" and y.ndim == 1 and y.size and np.all((y >= 0) & (y <= 1)):
+        outcome = y.astype(float)  # labels 0.0/1.0 or true probabilities
+    else:
+        outcome = _check_binary_labels(y_true)
+    _check_same_length(outcome, p, "y_true", "y_prob")
+    return p, outcome
+
+
+# ---------------------------------------------------------------------------
+# Reliability diagrams and calibration errors
+# ---------------------------------------------------------------------------
+
+
+class ReliabilityBins(NamedTuple):
+    """Per-bin summary of a reliability diagram (all arrays of shape (n_bins,)).
+
+    ``mean_confidence`` and ``accuracy`` are NaN in empty bins. ``accuracy`` is the
+    observed frequency of the outcome: the share of positives (binary) or of
+    correct top-label predictions (multi-class).
+    """
+
+    edges: np.ndarray  # shape (n_bins + 1,)
+    count: np.ndarray
+    mean_confidence: np.ndarray
+    accuracy: np.ndarray
+
+    @property
+    def gap(self) -> np.ndarray:
+        """``mean_confidence - accuracy`` per bin: > 0 over-confident, < 0 under-confident."""
+        return self.mean_confidence - self.accuracy
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Share of the examples in each bin (sums to 1)."""
+        return self.count / self.count.sum()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The bins as a table: one row per bin, with its interval, count, confidence, accuracy, gap."""
+        return pd.DataFrame(
+            {
+                "low": self.edges[:-1],
+                "high": self.edges[1:],
+                "count": self.count,
+                "mean_confidence": self.mean_confidence,
+                "accuracy": self.accuracy,
+                "gap": self.gap,
+            }
+        )
+
+
+def _bin_edges(confidence: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
+    if strategy == "uniform":
+        return np.linspace(0.0, 1.0, n_bins + 1)
+    # Equal-mass bins: quantiles of the confidences (ties may repeat an edge,
+    # which leaves a bin empty - that is what scikit-learn does too).
+    return np.percentile(confidence, np.linspace(0.0, 100.0, n_bins + 1))
+
+
+def reliability_bins(
+    y_true: ArrayLike, y_prob: ArrayLike, *, n_bins: int = 10, strategy: str = "uniform"
+) -> ReliabilityBins:
+    """Bin predictions by confidence and compare confidence with accuracy in each bin.
+
+    For a calibrated model the two agree in every bin: of the predictions made
+    with confidence about 0.8, about 80% are right.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary 0/1 labels (with 1-D ``y_prob``; true probabilities in [0, 1] are
+        accepted too) or integer class labels (with 2-D ``y_prob``).
+    y_prob : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Probability of class 1, or a probability per class (top-label confidence is used).
+    n_bins : int, default=10
+        Number of bins.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: equal-width bins on [0, 1]. ``"quantile"``: equal-mass
+        bins whose edges are quantiles of the confidences, so every bin holds
+        about ``n_samples / n_bins`` examples.
+
+    Returns
+    -------
+    ReliabilityBins
+        ``edges`` of shape (n_bins + 1,) and per-bin ``count``, ``mean_confidence``
+        and ``accuracy`` of shape (n_bins,). The non-empty bins equal
+        ``sklearn.calibration.calibration_curve(y_true, y_prob, n_bins, strategy)``.
+
+    Examples
+    --------
+    >>> bins = reliability_bins([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], n_bins=2)
+    >>> bins.count.tolist(), bins.mean_confidence.tolist(), bins.accuracy.tolist()
+    ([2, 2], [0.2, 0.8], [0.0, 1.0])
+    """
+    n_bins = _check_n_bins(n_bins)
+    strategy = _check_strategy(strategy)
+    confidence, outcome = _confidence_and_outcome(y_true, y_prob)
+    edges = _bin_edges(confidence, n_bins, strategy)
+    # Right-closed bins: a confidence equal to an inner edge falls in the lower bin.
+    bin_id = np.searchsorted(edges[1:-1], confidence, side="left")
+    count = np.bincount(bin_id, minlength=n_bins)
+    conf_sum = np.bincount(bin_id, weights=confidence, minlength=n_bins)
+    outcome_sum = np.bincount(bin_id, weights=outcome, minlength=n_bins)
+    nonempty = count > 0
+    safe = np.where(nonempty, count, 1)
+    mean_conf = np.where(nonempty, conf_sum / safe, np.nan)
+    accuracy = np.where(nonempty, outcome_sum / safe, np.nan)
+    return ReliabilityBins(edges=edges, count=count, mean_confidence=mean_conf, accuracy=accuracy)
+
+
+def expected_calibration_error(
+    y_true: ArrayLike, y_prob: ArrayLike, *, n_bins: int = 15, strategy: str = "uniform"
+) -> float:
+    """Expected calibration error: the average |confidence - accuracy| gap over bins.
+
+    ``ECE = sum_b (n_b / n) * |mean_confidence_b - accuracy_b|`` over the
+    non-empty bins of :func:`reliability_bins`.
+
+    It is an *estimate* with two known pitfalls: it depends on the bins (their
+    number and whether they are equal-width or equal-mass), and it is biased
+    upwards on small samples - even a perfectly calibrated model gets ECE > 0,
+    because each bin's accuracy is itself noisy. Compare ECEs only with the
+    same bins and similar sample sizes.
+
+    Parameters
+    ----------
+    y_true, y_prob, n_bins, strategy
+        As in :func:`reliability_bins` (default 15 equal-width bins, as in Guo et al. 2017).
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; 0 when every bin's accuracy equals its mean confidence.
+
+    Examples
+    --------
+    >>> round(expected_calibration_error([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], n_bins=2), 3)
+    0.2
+    >>> round(expected_calibration_error([0, 1], [[0.9, 0.1], [0.6, 0.4]], n_bins=5), 3)
+    0.35
+    """
+    bins = reliability_bins(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+    nonempty = bins.count > 0
+    return float(np.sum(bins.weight[nonempty] * np.abs(bins.gap[nonempty])))
+
+
+def maximum_calibration_error(
+    y_true: ArrayLike, y_prob: ArrayLike, *, n_bins: int = 15, strategy: str = "uniform"
+) -> float:
+    """Maximum calibration error: the largest |confidence - accuracy| gap of a non-empty bin.
+
+    Relevant when any confidence level may be acted upon (high-stakes
+    decisions), but very noisy: a bin with two examples can decide it.
+
+    Examples
+    --------
+    >>> maximum_calibration_error([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], n_bins=2)
+    0.2
+    """
+    bins = reliability_bins(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+    return float(np.max(np.abs(bins.gap[bins.count > 0])))
+
+
+def brier_score(y_true: ArrayLike, y_prob: ArrayLike) -> float:
+    """Brier score: the mean squared error of probabilistic predictions (lower is better).
+
+    * binary (1-D ``y_prob``): ``mean((p_i - y_i)^2)``, in [0, 1];
+    * multi-class (2-D): ``mean_i sum_k (p_ik - [y_i == k])^2``, in [0, 2] (Brier's
+      original definition).
+
+    Both equal ``sklearn.metrics.brier_score_loss`` (which halves the multi-class
+    sum only when asked to). It is a *proper* scoring rule: its expectation is
+    smallest when the predictions are the true probabilities, so it rewards
+    calibration and sharpness together (see :func:`brier_decomposition`).
+
+    Examples
+    --------
+    >>> brier_score([0, 1, 1], [0.1, 0.8, 0.6])
+    0.07
+    >>> round(brier_score([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), 3)
+    0.1
+    """
+    p = _check_probabilities(y_prob)
+    if p.ndim == 1:
+        y = _check_binary_labels(y_true)
+        _check_same_length(y, p, "y_true", "y_prob")
+        return float(np.mean((p - y) ** 2))
+    y_idx = _check_class_labels(y_true, p.shape[1])
+    _check_same_length(y_idx, p, "y_true", "y_prob")
+    onehot = np.zeros_like(p)
+    onehot[np.arange(p.shape[0]), y_idx] = 1.0
+    return float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
+
+
+class BrierDecomposition(NamedTuple):
+    """Murphy's (1973) decomposition ``brier ~ reliability - resolution + uncertainty``."""
+
+    brier: float  # the Brier score itself
+    reliability: float  # calibration error term: lower is better (0 = calibrated per bin)
+    resolution: float  # how far bin frequencies spread from the base rate: higher is better
+    uncertainty: float  # base rate * (1 - base rate): the data's, not the model's
+
+    @property
+    def residual(self) -> float:
+        """``brier - (reliability - resolution + uncertainty)``: the within-bin spread of forecasts.
+
+        Exactly 0 when forecasts are constant within each bin; small otherwise.
+        """
+        return self.brier - (self.reliability - self.resolution + self.uncertainty)
+
+
+def brier_decomposition(
+    y_true: ArrayLike, y_prob: ArrayLike, *, n_bins: int = 10, strategy: str = "uniform"
+) -> BrierDecomposition:
+    """Split the binary Brier score into reliability, resolution and uncertainty.
+
+    With bins ``b`` holding ``n_b`` forecasts of mean ``p_b`` and observed
+    frequency ``o_b``, and base rate ``o``::
+
+        reliability = sum_b n_b / n * (p_b - o_b)^2     (calibration: want 0)
+        resolution  = sum_b n_b / n * (o_b - o)^2       (discrimination: want large)
+        uncertainty = o * (1 - o)                       (fixed by the data)
+
+    The identity ``brier = reliability - resolution + uncertainty`` is exact when
+    the forecasts take at most one value per bin; otherwise a small residual
+    remains (see :attr:`BrierDecomposition.residual`). Calibration can remove
+    the reliability term but never buy resolution: a constant forecast of the
+    base rate is perfectly calibrated and useless.
+
+    Examples
+    --------
+    >>> d = brier_decomposition([0, 0, 1, 1], [0.2, 0.2, 0.8, 0.8], n_bins=5)
+    >>> round(d.brier, 3), round(d.reliability, 3), round(d.resolution, 3), d.uncertainty
+    (0.04, 0.04, 0.25, 0.25)
+    """
+    p = _check_probabilities(y_prob)
+    if p.ndim != 1:
+        raise ValueError(
+            f"y_prob must be 1-dimensional (probability of class 1) for the decomposition, "
+            f"got shape {p.shape}"
+        )
+    y = _check_binary_labels(y_true)
+    _check_same_length(y, p, "y_true", "y_prob")
+    bins = reliability_bins(y, p, n_bins=n_bins, strategy=strategy)
+    keep = bins.count > 0
+    w = bins.weight[keep]
+    base_rate = float(y.mean())
+    return BrierDecomposition(
+        brier=float(np.mean((p - y) ** 2)),
+        reliability=float(np.sum(w * (bins.mean_confidence[keep] - bins.accuracy[keep]) ** 2)),
+        resolution=float(np.sum(w * (bins.accuracy[keep] - base_rate) ** 2)),
+        uncertainty=base_rate * (1.0 - base_rate),
+    )
+
+
+def negative_log_likelihood(y_true: ArrayLike, y_prob: ArrayLike, *, eps: float = 1e-15) -> float:
+    """Mean negative log-likelihood (log-loss) of the true labels, in nats.
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` so that one confident
+    mistake costs a lot (``-log(eps)``) but not infinity, like
+    ``sklearn.metrics.log_loss``.
+
+    Examples
+    --------
+    >>> round(negative_log_likelihood([1, 0], [0.9, 0.2]), 4)
+    0.1643
+    """
+    p = _check_probabilities(y_prob)
+    if p.ndim == 1:
+        y = _check_binary_labels(y_true)
+        _check_same_length(y, p, "y_true", "y_prob")
+        p_true = np.where(y == 1, p, 1.0 - p)
+    else:
+        y_idx = _check_class_labels(y_true, p.shape[1])
+        _check_same_length(y_idx, p, "y_true", "y_prob")
+        p_true = p[np.arange(p.shape[0]), y_idx]
+    return float(-np.mean(np.log(np.clip(p_true, eps, 1.0 - eps))))
+
+
+# ---------------------------------------------------------------------------
+# Plots (matplotlib is imported lazily so the metrics work without it)
+# ---------------------------------------------------------------------------
+
+
+def _get_ax(ax: Axes | None, figsize: tuple[float, float] = (5, 4.5)) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots(figsize=figsize)
+    return new_ax
+
+
+def plot_reliability_diagram(
+    y_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    n_bins: int = 10,
+    strategy: str = "uniform",
+    ax: Axes | None = None,
+    label: str | None = None,
+    histogram: bool = True,
+) -> Axes:
+    """Reliability diagram: accuracy against mean confidence per bin, with the diagonal.
+
+    Points below the diagonal are over-confident bins (confidence > accuracy),
+    points above it under-confident ones. The ECE is shown in the legend. With
+    ``histogram=True`` a histogram of the confidences is drawn along the bottom
+    (on a twin y-axis), because a bin's gap matters only as much as the
+    examples in it.
+
+    Call it again with the same ``ax`` (and ``histogram=False``) to overlay models.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The main axes: the diagonal is its first line, the model's curve the next.
+    """
+    bins = reliability_bins(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+    confidence, _ = _confidence_and_outcome(y_true, y_prob)
+    ece = expected_calibration_error(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+    ax = _get_ax(ax)
+    if not ax.lines:
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    keep = bins.count > 0
+    name = label or "model"
+    ax.plot(
+        bins.mean_confidence[keep], bins.accuracy[keep], marker="o", label=f"{name} (ECE = {ece:.3f})"
+    )
+    is_binary = np.ndim(y_prob) == 1
+    ax.set_xlabel("predicted probability of class 1" if is_binary else "confidence (top-label probability)")
+    ax.set_ylabel("observed frequency of class 1" if is_binary else "accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Reliability diagram ({strategy} bins)")
+    ax.legend(loc="upper left")
+    if histogram:
+        hist_ax = ax.twinx()
+        hist_ax.hist(confidence, bins=np.linspace(0, 1, 41), color="grey", alpha=0.3)
+        # Keep the histogram in the bottom quarter so it does not hide the curve.
+        hist_ax.set_ylim(0, 4 * max(hist_ax.get_ylim()[1], 1))
+        hist_ax.set_yticks([])
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# Calibrating after training: Platt scaling, isotonic regression, temperature
+# ---------------------------------------------------------------------------
+
+
+def logit(p: ArrayLike, eps: float = 1e-12) -> np.ndarray:
+    """``log(p / (1 - p))`` with ``p`` clipped to ``[eps, 1 - eps]``: probabilities -> scores.
+
+    Examples
+    --------
+    >>> logit([0.5, 0.8]).round(4).tolist()
+    [0.0, 1.3863]
+    """
+    q = np.clip(_finite_array(p, "p", ndims=(1, 2)), eps, 1.0 - eps)
+    return np.log(q) - np.log1p(-q)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # exp of a clipped argument stays finite; sigmoid(+-500) is 0/1 in float64.
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+
+
+def softmax(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature``, shape (n_samples, n_classes).
+
+    Examples
+    --------
+    >>> softmax([[0.0, 0.0], [0.0, np.log(3.0)]]).round(3).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    """
+    z = _finite_array(logits, "logits", ndims=(2,)) / float(temperature)
+    z = z - z.max(axis=1, keepdims=True)  # the max-trick: exp never overflows
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _logistic_newton(
+    x: np.ndarray, target: np.ndarray, *, max_iter: int, tol: float
+) -> tuple[float, float, int]:
+    """Minimise the mean cross-entropy of ``sigmoid(a x + b)`` against soft ``target`` in [0, 1].
+
+    Newton's method on two parameters, with step halving whenever the loss
+    would go up; the loss is convex, so this converges from any start.
+    """
+    X = np.column_stack([x, np.ones_like(x)])
+    w = np.zeros(2)
+    rate = float(np.clip(target.mean(), 1e-12, 1 - 1e-12))
+    w[1] = np.log(rate / (1.0 - rate))  # start at the base rate
+
+    def loss(weights: np.ndarray) -> float:
+        z = X @ weights
+        # log(1 + e^z) - t z, computed stably
+        return float(np.mean(np.logaddexp(0.0, z) - target * z))
+
+    current = loss(w)
+    for iteration in range(1, max_iter + 1):
+        p = _sigmoid(X @ w)
+        grad = X.T @ (p - target) / x.size
+        hess = (X * (p * (1.0 - p))[:, None]).T @ X / x.size
+        hess += 1e-12 * np.eye(2)  # keeps a degenerate (e.g. constant-score) problem solvable
+        step = np.linalg.solve(hess, grad)
+        scale = 1.0
+        while True:
+            candidate = w - scale * step
+            new = loss(candidate)
+            if new <= current + 1e-15 or scale < 1e-10:
+                break
+            scale /= 2.0
+        w, current = candidate, new
+        if np.max(np.abs(scale * step)) < tol:
+            return float(w[0]), float(w[1]), iteration
+    return float(w[0]), float(w[1]), max_iter
+
+
+class PlattScaler:
+    """Platt scaling: ``p = sigmoid(slope * score + intercept)`` fitted on held-out data.
+
+    A two-parameter logistic regression on a single feature, the model's score
+    (a decision-function value or a logit; pass probabilities through
+    :func:`logit` first). Few parameters, so it needs little data and cannot
+    overfit much, but it can only fix miscalibration that is a *sigmoid* of the
+    score: a shift (wrong base rate, class re-weighting) and a stretch
+    (over- or under-confidence).
+
+    Parameters
+    ----------
+    smoothing : bool, default=True
+        Platt's (1999) target smoothing: fit against ``(n_pos + 1) / (n_pos + 2)``
+        for positives and ``1 / (n_neg + 2)`` for negatives instead of 1 and 0,
+        a Bayesian prior that keeps the fit finite on separable data. This is
+        what ``CalibratedClassifierCV(method="sigmoid")`` does. With
+        ``smoothing=False`` it is a plain unpenalised logistic regression.
+    max_iter : int, default=100
+        Newton iterations.
+    tol : float, default=1e-10
+        Stop when a step changes both parameters by less than this.
+
+    Attributes
+    ----------
+    slope_, intercept_ : float
+        The fitted parameters. ``slope_ < 1`` on logits means the model was
+        over-confident, ``> 1`` under-confident.
+    n_iter_ : int
+        Newton iterations used.
+
+    Examples
+    --------
+    >>> scores = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+    >>> platt = PlattScaler(smoothing=False).fit(scores, [0, 0, 1, 0, 1, 1])
+    >>> bool(0 < platt.slope_), platt.predict([0.0]).round(3).tolist()
+    (True, [0.5])
+    """
+
+    def __init__(self, smoothing: bool = True, max_iter: int = 100, tol: float = 1e-10) -> None:
+        self.smoothing = smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, scores: ArrayLike, y_true: ArrayLike) -> PlattScaler:
+        """Fit on held-out ``scores`` (shape (n_samples,)) and 0/1 labels ``y_true``."""
+        if not isinstance(self.smoothing, bool | np.bool_):
+            raise ValueError(f"smoothing must be True or False, got {self.smoothing!r}")
+        max_iter = _check_positive_int(self.max_iter, "max_iter")
+        s = _finite_array(scores, "scores")
+        y = _check_binary_labels(y_true)
+        _check_same_length(y, s, "y_true", "scores")
+        if self.smoothing:
+            n_pos = float(y.sum())
+            n_neg = float(y.size) - n_pos
+            target = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+        else:
+            target = y
+        self.slope_, self.intercept_, self.n_iter_ = _logistic_newton(
+            s, target, max_iter=max_iter, tol=float(self.tol)
+        )
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "slope_"):
+            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit() first")
+
+    def predict(self, scores: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities of class 1, shape (n_samples,)."""
+        self._check_fitted()
+        s = _finite_array(scores, "scores")
+        return _sigmoid(self.slope_ * s + self.intercept_)
+
+    def predict_proba(self, scores: ArrayLike) -> np.ndarray:
+        """Probabilities of classes 0 and 1, shape (n_samples, 2) (scikit-learn's layout)."""
+        p = self.predict(scores)
+        return np.column_stack([1.0 - p, p])
+
+    __call__ = predict
+
+    def __repr__(self) -> str:
+        fitted = f", slope_={self.slope_:.4g}, intercept_={self.intercept_:.4g}" if hasattr(self, "slope_") else ""
+        return f"PlattScaler(smoothing={self.smoothing}{fitted})"
+
+
+def isotonic_regression(y: ArrayLike, sample_weight: ArrayLike | None = None) -> np.ndarray:
+    """The non-decreasing sequence closest to ``y`` in weighted least squares (pool adjacent violators).
+
+    Solves ``min_f sum_i w_i (y_i - f_i)^2`` subject to ``f_1 <= f_2 <= ... <= f_n``.
+
+    The pool-adjacent-violators idea: if two neighbours are in the wrong order
+    (``y_i > y_{i+1}``), the best non-decreasing fit gives them the same value,
+    so merge them into one block valued at their weighted mean, and repeat on
+    the blocks until no neighbours violate the order. The classic algorithm
+    walks the data once with a stack; this version merges *every* chain of
+    violating neighbour blocks at once per pass, with NumPy, which is safe
+    because each violating pair must be equal in the solution. Data that are
+    roughly increasing (calibration data) need only a few passes; a long
+    descending cascade can need up to ``n`` passes (``O(n^2)``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Values, in the order the constraint applies (e.g. sorted by score).
+    sample_weight : array-like of shape (n_samples,), optional
+        Positive weights; default 1.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        The fitted non-decreasing values. Equals ``sklearn.isotonic.isotonic_regression``.
+
+    Examples
+    --------
+    >>> isotonic_regression([1.0, 3.0, 2.0, 4.0]).tolist()
+    [1.0, 2.5, 2.5, 4.0]
+    >>> isotonic_regression([3.0, 2.0, 1.0]).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    values = _finite_array(y, "y")
+    if sample_weight is None:
+        w = np.ones_like(values)
+    else:
+        w = _finite_array(sample_weight, "sample_weight")
+        _check_same_length(values, w, "y", "sample_weight")
+        if np.any(w <= 0):
+            raise ValueError("sample_weight must be positive for every example")
+    sums = w * values  # per block: sum of w * y
+    weights = w.copy()  # per block: sum of w
+    starts = np.arange(values.size)  # per block: index of its first element
+    while True:
+        means = sums / weights
+        violates = means[:-1] > means[1:]  # block j is above block j + 1
+        if not violates.any():
+            break
+        # A block starts a new merged block unless it violates with the one before it.
+        new_start = np.r_[True, ~violates]
+        group = np.cumsum(new_start) - 1
+        sums = np.bincount(group, weights=sums)
+        weights = np.bincount(group, weights=weights)
+        starts = starts[new_start]
+    lengths = np.diff(np.r_[starts, values.size])
+    return np.repeat(sums / weights, lengths)
+
+
+class IsotonicCalibrator:
+    """Isotonic calibration: the best non-decreasing step function from score to probability.
+
+    Fits :func:`isotonic_regression` to the 0/1 labels sorted by score (tied
+    scores are pooled first), then predicts by linear interpolation between the
+    fitted points, clipping scores outside the fitted range - exactly
+    ``sklearn.isotonic.IsotonicRegression(out_of_bounds="clip")``.
+
+    Non-parametric: it fixes any *monotone* distortion (unlike Platt's
+    sigmoid), but it needs more data (hundreds of positives) or it overfits
+    into coarse steps, and it creates ties: different scores get the same
+    probability, which can lower ROC-AUC slightly.
+
+    Attributes
+    ----------
+    x_thresholds_, y_thresholds_ : np.ndarray
+        The sorted distinct scores and their fitted probabilities.
+
+    Examples
+    --------
+    >>> iso = IsotonicCalibrator().fit([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1])
+    >>> iso.predict([0.1, 0.25, 0.4]).tolist()
+    [0.0, 0.5, 1.0]
+    """
+
+    def fit(
+        self, scores: ArrayLike, y_true: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> IsotonicCalibrator:
+        """Fit on held-out ``scores`` (shape (n_samples,)) and 0/1 labels ``y_true``."""
+        s = _finite_array(scores, "scores")
+        y = _check_binary_labels(y_true)
+        _check_same_length(y, s, "y_true", "scores")
+        if sample_weight is None:
+            w = np.ones_like(s)
+        else:
+            w = _finite_array(sample_weight, "sample_weight")
+            _check_same_length(w, s, "sample_weight", "scores")
+            if np.any(w <= 0):
+                raise ValueError("sample_weight must be positive for every example")
+        # Pool tied scores: one point per distinct score, with the weighted mean label.
+        unique, inverse = np.unique(s, return_inverse=True)
+        weight_sum = np.bincount(inverse, weights=w)
+        label_mean = np.bincount(inverse, weights=w * y) / weight_sum
+        self.x_thresholds_ = unique
+        self.y_thresholds_ = isotonic_regression(label_mean, weight_sum)
+        return self
+
+    def predict(self, scores: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities of class 1, shape (n_samples,)."""
+        if not hasattr(self, "x_thresholds_"):
+            raise ValueError("this IsotonicCalibrator is not fitted yet; call fit() first")
+        s = _finite_array(scores, "scores")
+        # np.interp clips to the end values outside the range, like out_of_bounds="clip".
+        return np.interp(s, self.x_thresholds_, self.y_thresholds_)
+
+    def predict_proba(self, scores: ArrayLike) -> np.ndarray:
+        """Probabilities of classes 0 and 1, shape (n_samples, 2)."""
+        p = self.predict(scores)
+        return np.column_stack([1.0 - p, p])
+
+    __call__ = predict
+
+    def __repr__(self) -> str:
+        fitted = f", {self.x_thresholds_.size} points" if hasattr(self, "x_thresholds_") else ""
+        return f"IsotonicCalibrator({fitted.lstrip(', ')})"
+
+
+def _as_logit_matrix(logits: ArrayLike, name: str = "logits") -> tuple[np.ndarray, bool]:
+    """2-D logits; a 1-D binary logit z becomes the two columns [0, z]."""
+    if _is_torch_tensor(logits):
+        logits = logits.detach().cpu().double().numpy()  # type: ignore[union-attr]
+    z = _finite_array(logits, name, ndims=(1, 2))
+    if z.ndim == 1:
+        return np.column_stack([np.zeros_like(z), z]), True
+    if z.shape[1] < 2:
+        raise ValueError(f"{name} must have at least 2 columns (classes), got shape {z.shape}")
+    return z, False
+
+
+def _is_torch_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def _temperature_nll(z: np.ndarray, y: np.ndarray, inv_t: float) -> tuple[float, float, float]:
+    """NLL of softmax(inv_t * z) and its first two derivatives with respect to inv_t.
+
+    ``L(b) = mean_i [logsumexp(b z_i) - b z_{i, y_i}]``; ``L' = mean(E_p[z] - z_y)``;
+    ``L'' = mean(Var_p[z]) >= 0``, so L is convex in ``b = 1 / T``.
+    """
+    scaled = inv_t * z
+    top = scaled.max(axis=1, keepdims=True)
+    e = np.exp(scaled - top)
+    total = e.sum(axis=1, keepdims=True)
+    p = e / total
+    lse = (top + np.log(total))[:, 0]
+    z_true = z[np.arange(z.shape[0]), y]
+    mean_z = np.sum(p * z, axis=1)
+    loss = float(np.mean(lse - inv_t * z_true))
+    grad = float(np.mean(mean_z - z_true))
+    hess = float(np.mean(np.sum(p * z * z, axis=1) - mean_z**2))
+    return loss, grad, hess
+
+
+class TemperatureScaler:
+    """Temperature scaling (Guo et al., 2017): divide a network's logits by one fitted ``T > 0``.
+
+    ``p = softmax(logits / T)``. ``T > 1`` softens over-confident predictions,
+    ``T < 1`` sharpens under-confident ones. Dividing every logit by the same
+    positive number keeps their order, so the arg-max - and the **accuracy** -
+    never changes; only the confidence does. One parameter fitted on a
+    validation set: as data-frugal as Platt scaling and it works for any number
+    of classes.
+
+    ``T`` minimises the validation negative log-likelihood. As a function of
+    ``b = 1 / T`` the NLL is convex (its second derivative is the variance of
+    the logits under the model's own probabilities), so the default
+    ``method="newton"`` runs a safeguarded 1-D Newton search on ``b``;
+    ``method="lbfgs"`` instead optimises ``log T`` with ``torch.optim.LBFGS``,
+    as Guo et al.'s reference code does. Both agree with
+    ``scipy.optimize.minimize_scalar`` on the NLL.
+
+    Parameters
+    ----------
+    method : {"newton", "lbfgs"}, default="newton"
+    bounds : (float, float), default=(0.01, 100.0)
+        The range searched for ``T``; the optimum is clipped to it (an NLL that
+        keeps falling as ``T -> 0`` means the validation set is perfectly
+        separated, and a few more examples would change that).
+    max_iter : int, default=100
+    tol : float, default=1e-10
+        Newton stops when ``|dNLL/db| < tol``.
+
+    Attributes
+    ----------
+    temperature_ : float
+    n_iter_ : int
+
+    Examples
+    --------
+    >>> logits = np.array([[4.0, 0.0], [0.0, 4.0], [4.0, 0.0], [0.0, 4.0]])
+    >>> ts = TemperatureScaler().fit(logits, [0, 1, 1, 1])  # one of four is wrong
+    >>> bool(ts.temperature_ > 1), ts.predict_proba(logits).argmax(axis=1).tolist()
+    (True, [0, 1, 0, 1])
+    """
+
+    def __init__(
+        self,
+        method: str = "newton",
+        bounds: tuple[float, float] = (0.01, 100.0),
+        max_iter: int = 100,
+        tol: float = 1e-10,
+    ) -> None:
+        self.method = method
+        self.bounds = bounds
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _check_params(self) -> tuple[float, float]:
+        if self.method not in ("newton", "lbfgs"):
+            raise ValueError(f"method must be 'newton' or 'lbfgs', got {self.method!r}")
+        try:
+            low, high = (float(b) for b in self.bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds must be a pair (low, high) of positive numbers, got {self.bounds!r}") from None
+        if not 0.0 < low < high < math.inf:
+            raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {self.bounds!r}")
+        _check_positive_int(self.max_iter, "max_iter")
+        return low, high
+
+    def fit(self, logits: ArrayLike, y_true: ArrayLike) -> TemperatureScaler:
+        """Fit ``T`` on validation ``logits`` (n_samples, n_classes) - or 1-D binary logits - and labels."""
+        t_low, t_high = self._check_params()
+        z, _ = _as_logit_matrix(logits)
+        y = _check_class_labels(y_true, z.shape[1])
+        _check_same_length(y, z, "y_true", "logits")
+        if self.method == "newton":
+            inv_t, self.n_iter_ = self._fit_newton(z, y, 1.0 / t_high, 1.0 / t_low)
+            self.temperature_ = float(1.0 / inv_t)
+        else:
+            self.temperature_, self.n_iter_ = self._fit_lbfgs(z, y, t_low, t_high)
+        return self
+
+    def _fit_newton(self, z: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[float, int]:
+        # The derivative of a convex function is non-decreasing: keep a bracket
+        # [lo, hi] around its root and fall back to bisection whenever a Newton
+        # step would leave it (a "safeguarded" Newton method).
+        _, g_lo, _ = _temperature_nll(z, y, lo)
+        if g_lo >= 0:
+            return lo, 1  # NLL increasing on the whole range: the largest T wins
+        _, g_hi, _ = _temperature_nll(z, y, hi)
+        if g_hi <= 0:
+            return hi, 1  # still decreasing at the smallest T allowed
+        b = min(max(1.0, lo), hi)
+        for iteration in range(1, self.max_iter + 1):
+            _, g, h = _temperature_nll(z, y, b)
+            if abs(g) < self.tol:
+                return b, iteration
+            if g > 0:
+                hi = b
+            else:
+                lo = b
+            newton = b - g / h if h > 0 else math.nan
+            b = newton if lo < newton < hi else 0.5 * (lo + hi)
+            if hi - lo < 1e-15 * max(1.0, hi):
+                return b, iteration
+        return b, self.max_iter
+
+    def _fit_lbfgs(self, z: np.ndarray, y: np.ndarray, t_low: float, t_high: float) -> tuple[float, int]:
+        import torch
+
+        logits_t = torch.as_tensor(z, dtype=torch.float64)
+        labels_t = torch.as_tensor(y, dtype=torch.long)
+        log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS(
+            [log_t], lr=1.0, max_iter=self.max_iter, tolerance_grad=1e-12,
+            tolerance_change=1e-15, line_search_fn="strong_wolfe",
+        )
+        calls = 0
+
+        def closure() -> torch.Tensor:
+            nonlocal calls
+            calls += 1
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(logits_t / torch.exp(log_t), labels_t)
+            loss.backward()
+            return loss
+
+        optimizer.step(closure)
+        temperature = float(np.clip(math.exp(float(log_t.detach())), t_low, t_high))
+        return temperature, calls
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "temperature_"):
+            raise ValueError("this TemperatureScaler is not fitted yet; call fit() first")
+
+    def transform(self, logits: ArrayLike) -> np.ndarray:
+        """The scaled logits ``logits / T`` (same shape as the input)."""
+        self._check_fitted()
+        if _is_torch_tensor(logits):
+            logits = logits.detach().cpu().double().numpy()  # type: ignore[union-attr]
+        return _finite_array(logits, "logits", ndims=(1, 2)) / self.temperature_
+
+    def predict_proba(self, logits: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities: shape (n_samples, n_classes), or (n_samples,) for 1-D binary logits."""
+        self._check_fitted()
+        z, binary = _as_logit_matrix(logits)
+        p = softmax(z, self.temperature_)
+        return p[:, 1] if binary else p
+
+    __call__ = predict_proba
+
+    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        """A PyTorch module that runs ``model`` and divides its logits by ``T``.
+
+        The wrapped model is what you deploy: same predictions, calibrated
+        confidences (``softmax`` of its output).
+        """
+        self._check_fitted()
+        return _temperature_scaled_class()(model, self.temperature_)
+
+    def __repr__(self) -> str:
+        fitted = f", temperature_={self.temperature_:.4g}" if hasattr(self, "temperature_") else ""
+        return f"TemperatureScaler(method={self.method!r}{fitted})"
+
+
+@functools.cache
+def _temperature_scaled_class() -> type:
+    """The wrapper module class, defined on first use so that importing this module needs no torch."""
+    import torch
+
+    class TemperatureScaled(torch.nn.Module):
+        """``model(x) / temperature``; the temperature is a buffer, saved with the state dict."""
+
+        def __init__(self, model: torch.nn.Module, temperature: float) -> None:
+            super().__init__()
+            self.model = model
+            self.register_buffer("temperature", torch.tensor(float(temperature)))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.model(x) / self.temperature
+
+    return TemperatureScaled
+
+
+# ---------------------------------------------------------------------------
+# Calibrating before training: a small network, weight decay, label smoothing
+# ---------------------------------------------------------------------------
+
+
+class DigitsSplit(NamedTuple):
+    """Standardised 8x8 digit images (64 features, float32) and labels 0-9, in three parts."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_digits_split(
+    seed: int = 0, *, n_train: int = 500, n_val: int = 500, noise: float = 0.0
+) -> DigitsSplit:
+    """scikit-learn's bundled digits (1,797 images, no download), split train / val / test.
+
+    The split is stratified by class and decided by ``seed``; the features
+    are standardised with the training part's mean and standard deviation.
+    ``noise`` adds Gaussian pixel noise (in standardised units) to *all* parts
+    to make the task harder.
+
+    Returns
+    -------
+    DigitsSplit
+        ``n_train`` and ``n_val`` rows for training and validation, the
+        remaining ``1797 - n_train - n_val`` for testing.
+
+    Examples
+    --------
+    >>> d = load_digits_split(seed=0)
+    >>> d.X_train.shape, d.X_val.shape, d.X_test.shape
+    ((500, 64), (500, 64), (797, 64))
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    seed = _check_seed(seed)
+    n_train = _check_positive_int(n_train, "n_train")
+    n_val = _check_positive_int(n_val, "n_val")
+    noise = _check_nonnegative(noise, "noise")
+    X, y = load_digits(return_X_y=True)
+    if n_train + n_val > X.shape[0] - 100:
+        raise ValueError(
+            f"n_train + n_val must leave at least 100 of the {X.shape[0]} images for testing, "
+            f"got {n_train} + {n_val}"
+        )
+    X_train, X_rest, y_train, y_rest = train_test_split(
+        X, y, train_size=n_train, stratify=y, random_state=seed
+    )
+    X_val, X_test, y_val, y_test = train_test_split(
+        X_rest, y_rest, train_size=n_val, stratify=y_rest, random_state=seed
+    )
+    mean = X_train.mean(axis=0)
+    scale = X_train.std(axis=0)
+    scale[scale == 0] = 1.0  # constant border pixels
+    rng = np.random.default_rng(seed)
+    parts = []
+    for part in (X_train, X_val, X_test):
+        standard = (part - mean) / scale
+        if noise > 0:
+            standard = standard + rng.normal(0.0, noise, size=standard.shape)
+        parts.append(standard.astype(np.float32))
+    return DigitsSplit(parts[0], y_train, parts[1], y_val, parts[2], y_test)
+
+
+def train_mlp(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    hidden: int = 128,
+    epochs: int = 200,
+    lr: float = 1e-2,
+    batch_size: int = 100,
+    weight_decay: float = 0.0,
+    label_smoothing: float = 0.0,
+    seed: int = 0,
+) -> torch.nn.Module:
+    """Train a one-hidden-layer ReLU network for classification with Adam.
+
+    The course's small network for calibration experiments. Trained long on
+    few examples it drives the training loss towards 0 and becomes
+    **over-confident**: the logits keep growing after the training accuracy
+    saturates, which is exactly what Guo et al. (2017) observed in modern
+    networks.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Integer class labels ``0 .. n_classes-1``.
+    hidden : int, default=128
+        Width of the hidden layer.
+    epochs : int, default=200
+        Passes over the data (mini-batches of ``batch_size``, reshuffled each epoch).
+    lr : float, default=1e-2
+        Adam's learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty ``weight_decay * ||W||^2 / 2`` on the weight matrices (not the
+        biases), added to the loss: larger values keep the logits small.
+    label_smoothing : float in [0, 1), default=0.0
+        Train against ``(1 - eps) * onehot + eps / n_classes`` instead of the
+        one-hot labels (``torch.nn.functional.cross_entropy(label_smoothing=eps)``):
+        the loss no longer rewards pushing a probability all the way to 1.
+    seed : int, default=0
+        Fixes the initial weights and the batch order. The global PyTorch random
+        state is left as it was.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``Sequential(Linear, ReLU, Linear)`` in eval mode; its outputs are logits.
+
+    Examples
+    --------
+    >>> d = load_digits_split(seed=0, n_train=300, n_val=300)
+    >>> net = train_mlp(d.X_train, d.y_train, epochs=20, seed=0)
+    >>> logits = predict_logits(net, d.X_test)
+    >>> logits.shape, bool(np.mean(logits.argmax(axis=1) == d.y_test) > 0.8)
+    ((1197, 10), True)
+    """
+    import torch
+
+    Xa = _finite_array(X, "X", ndims=(2,))
+    ya = np.asarray(y)
+    n_classes = int(np.max(ya)) + 1 if ya.size and ya.dtype.kind in "iuf" else 0
+    labels = _check_class_labels(y, max(n_classes, 2))
+    _check_same_length(labels, Xa, "y", "X")
+    hidden = _check_positive_int(hidden, "hidden")
+    epochs = _check_positive_int(epochs, "epochs")
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    weight_decay = _check_nonnegative(weight_decay, "weight_decay")
+    label_smoothing = _check_nonnegative(label_smoothing, "label_smoothing", high=1.0)
+    if not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    seed = _check_seed(seed)
+
+    # A network this small trains several times faster on one thread than on
+    # many (thread start-up dominates each tiny matrix product).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_mlp(Xa, labels, n_classes, hidden, epochs, lr, batch_size, weight_decay, label_smoothing, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_mlp(
+    Xa: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    hidden: int,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    weight_decay: float,
+    label_smoothing: float,
+    seed: int,
+) -> torch.nn.Module:
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(Xa.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, max(n_classes, 2))
+        )
+        X_t = torch.as_tensor(Xa, dtype=torch.float32)
+        y_t = torch.as_tensor(labels, dtype=torch.long)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
+        generator = torch.Generator().manual_seed(seed)
+        n = X_t.shape[0]
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=generator)
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                loss = torch.nn.functional.cross_entropy(
+                    model(X_t[idx]), y_t[idx], label_smoothing=label_smoothing
+                )
+                if weight_decay > 0:
+                    loss = loss + 0.5 * weight_decay * sum((w**2).sum() for w in weights)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+    model.eval()
+    return model
+
+
+def predict_logits(model: torch.nn.Module, X: ArrayLike) -> np.ndarray:
+    """Run ``model`` on ``X`` (n_samples, n_features) without gradients.
+
+    Returns the logits as a float64 array of shape (n_samples, n_classes); the
+    model's train/eval mode is restored afterwards. See :func:`train_mlp` for an example.
+    """
+    import torch
+
+    Xa = _finite_array(X, "X", ndims=(2,))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.as_tensor(Xa, dtype=torch.float32))
+    model.train(was_training)
+    return out.double().numpy()
+
+
+def compare_training_settings(
+    data: DigitsSplit,
+    settings: Mapping[str, Mapping[str, Any]],
+    *,
+    n_bins: int = 15,
+    temperature_scaling: bool = False,
+    **train_kwargs: Any,
+) -> pd.DataFrame:
+    """Train the same small network under several settings and compare calibration.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+        Training, validation and test data (see :func:`load_digits_split`).
+    settings : mapping name -> keyword arguments of :func:`train_mlp`
+        E.g. ``{"plain": {}, "weight decay": {"weight_decay": 1e-3},
+        "label smoothing": {"label_smoothing": 0.1}}``.
+    n_bins : int, default=15
+        Bins of the ECE.
+    temperature_scaling : bool, default=False
+        Also report the test ECE after temperature scaling fitted on ``data.X_val``.
+    **train_kwargs
+        Passed to :func:`train_mlp` for every setting (a setting's own values win).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per setting (index = name), columns ``accuracy``, ``mean_confidence``,
+        ``ece``, ``nll`` and ``brier`` on the **test** part, plus ``temperature`` and
+        ``ece_after_ts`` when ``temperature_scaling`` is true.
+
+    Examples
+    --------
+    >>> d = load_digits_split(seed=0, n_train=300, n_val=300, noise=1.0)
+    >>> table = compare_training_settings(d, {"plain": {}, "wd": {"weight_decay": 1e-2}}, epochs=100)
+    >>> bool(table.loc["wd", "ece"] < table.loc["plain", "ece"])
+    True
+    """
+    if not isinstance(data, DigitsSplit):
+        raise ValueError(f"data must be a DigitsSplit (see load_digits_split), got {type(data).__name__}")
+    if not isinstance(settings, Mapping) or not settings:
+        raise ValueError(f"settings must be a non-empty mapping name -> train_mlp arguments, got {settings!r}")
+    rows = {}
+    for name, options in settings.items():
+        if not isinstance(options, Mapping):
+            raise ValueError(f"settings[{name!r}] must be a mapping of train_mlp arguments, got {options!r}")
+        model = train_mlp(data.X_train, data.y_train, **{**train_kwargs, **options})
+        logits = predict_logits(model, data.X_test)
+        probs = softmax(logits)
+        conf, correct = top_label(data.y_test, probs)
+        row = {
+            "accuracy": float(correct.mean()),
+            "mean_confidence": float(conf.mean()),
+            "ece": expected_calibration_error(data.y_test, probs, n_bins=n_bins),
+            "nll": negative_log_likelihood(data.y_test, probs),
+            "brier": brier_score(data.y_test, probs),
+        }
+        if temperature_scaling:
+            scaler = TemperatureScaler().fit(predict_logits(model, data.X_val), data.y_val)
+            row["temperature"] = scaler.temperature_
+            row["ece_after_ts"] = expected_calibration_error(
+                data.y_test, scaler.predict_proba(logits), n_bins=n_bins
+            )
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ---------------------------------------------------------------------------
+# Using confidence: selective prediction
+# ---------------------------------------------------------------------------
+
+
+class SelectiveThreshold(NamedTuple):
+    """A confidence threshold and what it achieves on the data it was chosen on."""
+
+    threshold: float  # accept (act on) predictions with confidence >= threshold
+    precision: float  # share of accepted predictions that are correct / positive
+    coverage: float  # share of all examples accepted
+
+
+def _check_selective(correct: ArrayLike, confidence: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    c = _check_binary_labels(correct, "correct")
+    s = _finite_array(confidence, "confidence")
+    _check_same_length(c, s, "correct", "confidence")
+    return c, s
+
+
+def _accept_counts(c: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At every distinct confidence, highest first: (#accepted, #correct among them, threshold)."""
+    order = np.argsort(-s, kind="stable")
+    s_sorted, c_sorted = s[order], c[order]
+    # A threshold accepts every tied example at once: keep the last of each run.
+    last = np.r_[np.flatnonzero(s_sorted[1:] != s_sorted[:-1]), s_sorted.size - 1]
+    return last + 1.0, np.cumsum(c_sorted)[last], s_sorted[last]
+
+
+def selective_threshold(
+    correct: ArrayLike,
+    confidence: ArrayLike,
+    *,
+    target_precision: float | None = None,
+    target_coverage: float | None = None,
+) -> SelectiveThreshold:
+    """The confidence threshold that meets a precision or a coverage target on validation data.
+
+    Selective prediction: act on a prediction only when its confidence is at
+    least ``threshold``; abstain (or route to a human) otherwise. Give exactly
+    one target:
+
+    * ``target_precision``: the **smallest** threshold (largest coverage) whose
+      accepted predictions are correct at least this often;
+    * ``target_coverage``: the **largest** threshold that still accepts at
+      least this share of the examples (all ties at the threshold included).
+
+    For a binary alerting problem pass ``correct = y_true`` (1 = fraud) and
+    ``confidence = score``: precision is then the usual precision of the alerts.
+    Precision is not monotone in the threshold, and a threshold chosen on
+    validation data meets the target there by construction - on new data it
+    is an estimate, tighter the more examples it rests on.
+
+    Parameters
+    ----------
+    correct : array-like of shape (n_samples,)
+        1 where the prediction is correct (or the example positive), else 0.
+    confidence : array-like of shape (n_samples,)
+        The confidence (or score) of each prediction.
+
+    Returns
+    -------
+    SelectiveThreshold
+        ``(threshold, precision, coverage)`` achieved on this data.
+
+    Raises
+    ------
+    ValueError
+        If both or neither target is given, a target is outside (0, 1], or no
+        threshold reaches the precision target.
+
+    Examples
+    --------
+    >>> correct, conf = [1, 1, 0, 1, 0, 0], [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    >>> selective_threshold(correct, conf, target_precision=0.75)
+    SelectiveThreshold(threshold=0.6, precision=0.75, coverage=0.6666666666666666)
+    >>> selective_threshold(correct, conf, target_coverage=0.5).threshold
+    0.7
+    """
+    if (target_precision is None) == (target_coverage is None):
+        raise ValueError("give exactly one of target_precision and target_coverage")
+    c, s = _check_selective(correct, confidence)
+    n_accepted, n_correct, thresholds = _accept_counts(c, s)
+    precision = n_correct / n_accepted
+    coverage = n_accepted / c.size
+    if target_precision is not None:
+        target = _check_target(target_precision, "target_precision")
+        ok = np.flatnonzero(precision >= target - 1e-12)
+        if ok.size == 0:
+            raise ValueError(
+                f"no threshold reaches target_precision={target_precision}; the best precision "
+                f"on this data is {precision.max():.4f}"
+            )
+        k = int(ok[-1])  # thresholds decrease along the arrays: the last one is the smallest
+    else:
+        target = _check_target(target_coverage, "target_coverage")
+        k = int(np.argmax(coverage >= target - 1e-12))
+    return SelectiveThreshold(float(thresholds[k]), float(precision[k]), float(coverage[k]))
+
+
+def _check_target(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not 0.0 < float(value) <= 1.0:
+        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+def risk_coverage_curve(
+    correct: ArrayLike, confidence: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Selective risk (error rate of the accepted predictions) against coverage.
+
+    Accepting predictions from the most confident down, each distinct
+    confidence gives one point. A good confidence score makes the risk fall
+    as coverage shrinks; a useless one leaves it flat at the overall error.
+
+    Returns
+    -------
+    coverage : np.ndarray of shape (k,)
+        Share accepted, increasing to 1.
+    risk : np.ndarray of shape (k,)
+        Error rate among the accepted.
+    thresholds : np.ndarray of shape (k,)
+        The distinct confidences, decreasing.
+
+    Examples
+    --------
+    >>> cov, risk, thr = risk_coverage_curve([1, 1, 0, 1], [0.9, 0.8, 0.7, 0.6])
+    >>> cov.tolist(), risk.round(3).tolist()
+    ([0.25, 0.5, 0.75, 1.0], [0.0, 0.0, 0.333, 0.25])
+    """
+    c, s = _check_selective(correct, confidence)
+    n_accepted, n_correct, thresholds = _accept_counts(c, s)
+    return n_accepted / c.size, 1.0 - n_correct / n_accepted, thresholds
+
+
+def area_under_risk_coverage(correct: ArrayLike, confidence: ArrayLike) -> float:
+    """Area under the risk-coverage curve (AURC): mean selective risk over coverages; lower is better.
+
+    Computed per example (each accepted example adds the risk at its coverage),
+    so ties are handled as in :func:`risk_coverage_curve`.
+
+    Examples
+    --------
+    >>> area_under_risk_coverage([1, 1, 0, 1], [0.9, 0.8, 0.7, 0.6])
+    0.14583333333333334
+    """
+    c, s = _check_selective(correct, confidence)
+    n_accepted, n_correct, _ = _accept_counts(c, s)
+    risk = 1.0 - n_correct / n_accepted
+    # Each run of tied confidences enters at once: weight its risk by the run length.
+    run_length = np.diff(np.r_[0.0, n_accepted])
+    return float(np.sum(risk * run_length) / c.size)
+
+
+def plot_risk_coverage(
+    correct: ArrayLike, confidence: ArrayLike, *, ax: Axes | None = None, label: str | None = None
+) -> Axes:
+    """Plot the risk-coverage curve with its AURC in the legend; returns the Axes."""
+    coverage, risk, _ = risk_coverage_curve(correct, confidence)
+    aurc = area_under_risk_coverage(correct, confidence)
+    ax = _get_ax(ax, figsize=(5, 4))
+    ax.plot(coverage, risk, drawstyle="steps-post", label=f"{label or 'model'} (AURC = {aurc:.4f})")
+    ax.set_xlabel("coverage (share of predictions accepted)")
+    ax.set_ylabel("selective risk (error rate of the accepted)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(bottom=0)
+    ax.set_title("Risk-coverage curve")
+    ax.legend(loc="upper left")
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# Using confidence: split conformal prediction sets
+# ---------------------------------------------------------------------------
+
+
+def conformal_quantile(scores: ArrayLike, alpha: float) -> float:
+    """The split-conformal threshold: the ``ceil((n + 1)(1 - alpha))``-th smallest score.
+
+    If the calibration scores and a new example's score are exchangeable, the
+    new score is at most this value with probability at least ``1 - alpha``
+    (and at most ``1 - alpha + 1 / (n + 1)`` when scores have no ties). When
+    ``(n + 1)(1 - alpha) > n`` there are too few examples for that guarantee
+    and the threshold is ``inf`` (every set holds every class).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        Non-conformity scores of the calibration examples (larger = stranger).
+    alpha : float in (0, 1)
+        The allowed miscoverage.
+
+    Examples
+    --------
+    >>> conformal_quantile(np.arange(1, 20) / 20, alpha=0.1)  # 18th of 19
+    0.9
+    >>> conformal_quantile([0.1, 0.2, 0.3], alpha=0.1)
+    inf
+    """
+    s = _finite_array(scores, "scores")
+    alpha = _check_open_fraction(alpha, "alpha")
+    n = s.size
+    # A tiny tolerance keeps e.g. (19 + 1) * 0.9 = 18.000000000000004 from becoming 19.
+    k = math.ceil((n + 1) * (1.0 - alpha) - 1e-9)
+    if k > n:
+        return math.inf
+    return float(np.partition(s, k - 1)[k - 1])
+
+
+def _as_prob_matrix(probs: ArrayLike, name: str) -> np.ndarray:
+    p = _check_probabilities(probs, name)
+    return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+
+
+class SplitConformalClassifier:
+    """Split conformal prediction sets with the LAC score ``1 - p(true class)``.
+
+    Fit on a held-out **calibration** set: compute every example's score
+    ``s_i = 1 - p_i[y_i]`` (how little probability the model gave the truth)
+    and the threshold ``q = conformal_quantile(s, alpha)``. A new example's set
+    holds every class ``k`` with ``1 - p[k] <= q``, i.e. ``p[k] >= 1 - q``.
+
+    The guarantee needs no assumption about the model - only that calibration
+    and test examples are exchangeable (e.g. drawn i.i.d. from one
+    distribution): ``P(y in set) >= 1 - alpha`` on average over calibration
+    sets and test points. A better (and better calibrated) model gives smaller
+    sets, not better coverage. Sets may be empty (the model is confident and
+    the budget ``alpha`` allows being wrong) or hold several classes (the model
+    is unsure). Under distribution shift the guarantee is void.
+
+    Parameters
+    ----------
+    alpha : float in (0, 1), default=0.1
+        Allowed miscoverage: sets contain the true class with probability >= 1 - alpha.
+
+    Attributes
+    ----------
+    quantile_ : float
+        The conformal threshold ``q`` on the scores (``inf`` if the calibration set is too small).
+    n_classes_ : int
+    n_calibration_ : int
+
+    Examples
+    --------
+    >>> cal = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    >>> cp = SplitConformalClassifier(alpha=0.2).fit(cal, [0, 1, 1, 1])
+    >>> cp.quantile_, cp.predict_sets([[0.95, 0.05], [0.5, 0.5]]).tolist()
+    (0.6, [[True, False], [True, True]])
+    """
+
+    def __init__(self, alpha: float = 0.1) -> None:
+        self.alpha = alpha
+
+    def fit(self, probs: ArrayLike, y_true: ArrayLike) -> SplitConformalClassifier:
+        """Fit on calibration probabilities (n, n_classes) - or 1-D P(class 1) - and labels."""
+        alpha = _check_open_fraction(self.alpha, "alpha")
+        p = _as_prob_matrix(probs, "probs")
+        y = _check_class_labels(y_true, p.shape[1])
+        _check_same_length(y, p, "y_true", "probs")
+        scores = 1.0 - p[np.arange(p.shape[0]), y]
+        self.quantile_ = conformal_quantile(scores, alpha)
+        self.n_classes_ = p.shape[1]
+        self.n_calibration_ = p.shape[0]
+        return self
+
+    def predict_sets(self, probs: ArrayLike) -> np.ndarray:
+        """Prediction sets as a boolean mask of shape (n_samples, n_classes)."""
+        if not hasattr(self, "quantile_"):
+            raise ValueError("this SplitConformalClassifier is not fitted yet; call fit() first")
+        p = _as_prob_matrix(probs, "probs")
+        if p.shape[1] != self.n_classes_:
+            raise ValueError(
+                f"probs must have {self.n_classes_} columns like the calibration data, got {p.shape[1]}"
+            )
+        return (1.0 - p) <= self.quantile_
+
+    __call__ = predict_sets
+
+    def __repr__(self) -> str:
+        fitted = f", quantile_={self.quantile_:.4g}" if hasattr(self, "quantile_") else ""
+        return f"SplitConformalClassifier(alpha={self.alpha}{fitted})"
+
+
+def _check_sets(sets: ArrayLike) -> np.ndarray:
+    m = np.asarray(sets)
+    if m.ndim != 2 or m.shape[0] == 0:
+        raise ValueError(f"sets must be a non-empty boolean mask (n_samples, n_classes), got shape {m.shape}")
+    if m.dtype != bool:
+        if not np.isin(np.unique(m), [0, 1]).all():
+            raise ValueError("sets must be a boolean mask (or 0/1), one column per class")
+        m = m.astype(bool)
+    return m
+
+
+def set_coverage(sets: ArrayLike, y_true: ArrayLike) -> float:
+    """Empirical coverage: the share of examples whose true class is in their set.
+
+    Examples
+    --------
+    >>> set_coverage([[True, False], [True, True], [False, False]], [0, 1, 1])
+    0.6666666666666666
+    """
+    m = _check_sets(sets)
+    y = _check_class_labels(y_true, m.shape[1])
+    _check_same_length(y, m, "y_true", "sets")
+    return float(np.mean(m[np.arange(m.shape[0]), y]))
+
+
+def average_set_size(sets: ArrayLike) -> float:
+    """Mean number of classes per prediction set (smaller is more informative).
+
+    Examples
+    --------
+    >>> average_set_size([[True, False], [True, True], [False, False]])
+    1.0
+    """
+    return float(_check_sets(sets).sum(axis=1).mean())
+
+
+# ---------------------------------------------------------------------------
+# Data: a miscalibrated fraud model on the course's data world
+# ---------------------------------------------------------------------------
+
+_SPLITS = ("train", "val", "test")
+
+
+def _fraud_design_matrix(tx: pd.DataFrame) -> np.ndarray:
+    """Numeric features of world transactions for a linear fraud model (missing values filled)."""
+    from mlcourse.world import DEVICES, MERCHANT_CATEGORIES
+
+    distance = tx["distance_km"].to_numpy(dtype=float)
+    age = tx["account_age_days"].to_numpy(dtype=float)
+    columns = [
+        np.log(tx["amount"].to_numpy(dtype=float)),
+        np.log1p(np.nan_to_num(distance, nan=float(np.nanmedian(distance)))),
+        np.isnan(distance).astype(float),
+        np.log1p(np.nan_to_num(age, nan=float(np.nanmedian(age)))),
+        np.log1p(tx["tx_count_24h"].to_numpy(dtype=float)),
+        (tx["hour"].to_numpy() < 6).astype(float),
+        tx["is_foreign"].to_numpy(dtype=float),
+        tx["is_new_device"].to_numpy(dtype=float),
+    ]
+    category = tx["merchant_category"].astype(str).to_numpy()
+    columns += [(category == c).astype(float) for c in MERCHANT_CATEGORIES[1:]]
+    device = tx["device"].astype(object).to_numpy()
+    columns += [(device == d).astype(float) for d in DEVICES[1:]]
+    return np.column_stack(columns)
+
+
+def make_fraud_scores(
+    seed: int = 0, *, n_transactions: int = 60_000, balanced: bool = True
+) -> pd.DataFrame:
+    """Fraud scores from a simple model on the course's data world, with the true probability.
+
+    A stationary world (no drift) is generated with ``seed``, split at random
+    into train / val / test (50% / 25% / 25%), and a logistic regression on a
+    dozen features is fitted on the training part. With ``balanced=True`` (the
+    default) it is trained with ``class_weight="balanced"``, a common fix for
+    rare classes that **inflates** the scores: the model ranks well but its
+    "probabilities" are far above the true fraud rates - a realistic case for
+    calibration. The world's ``fraud_probability``, the probability with which
+    each label was actually drawn, shows what a perfectly calibrated forecaster
+    would say.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seeds the world and the split.
+    n_transactions : int, default=60_000
+        Transactions in the world (about 2% fraud).
+    balanced : bool, default=True
+        Re-weight the classes when training (miscalibrated) or not.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per transaction: ``split`` ("train", "val", "test"), ``score``
+        (the model's P(fraud), in (0, 1)), ``logit`` (its log-odds),
+        ``is_fraud`` (0/1 truth), ``fraud_probability`` (the true probability),
+        ``is_hard_negative`` (legit but pushed to look like fraud), and the
+        context columns ``amount``, ``merchant_category``, ``customer_group``,
+        ``device``, ``is_foreign``, ``is_new_device``.
+
+    Examples
+    --------
+    >>> df = make_fraud_scores(seed=0, n_transactions=5_000)
+    >>> sorted(df["split"].unique()), bool(df["score"].between(0, 1).all())
+    (['test', 'train', 'val'], True)
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from mlcourse.world import make_world
+
+    seed = _check_seed(seed)
+    n_transactions = _check_positive_int(n_transactions, "n_transactions")
+    if n_transactions < 1_000:
+        raise ValueError(f"n_transactions must be at least 1000 (fraud is rare), got {n_transactions}")
+    if not isinstance(balanced, bool | np.bool_):
+        raise ValueError(f"balanced must be True or False, got {balanced!r}")
+    world = make_world(
+        seed=seed,
+        n_transactions=n_transactions,
+        n_customers=max(100, n_transactions // 10),
+        drift=(),
+    )
+    tx = world.transactions
+    X = _fraud_design_matrix(tx)
+    y = tx["is_fraud"].to_numpy()
+    rng = np.random.default_rng(seed)
+    split = np.array(_SPLITS)[np.searchsorted([0.5, 0.75], rng.random(len(tx)), side="right")]
+    train = split == "train"
+    model = make_pipeline(
+        StandardScaler(),
+        LogisticRegression(class_weight="balanced" if balanced else None, max_iter=500),
+    )
+    model.fit(X[train], y[train])
+    z = model.decision_function(X)
+    out = tx[
+        ["amount", "merchant_category", "customer_group", "device", "is_foreign", "is_new_device"]
+    ].copy()
+    out.insert(0, "split", pd.Categorical(split, categories=_SPLITS))
+    out.insert(1, "score", _sigmoid(z))
+    out.insert(2, "logit", z)
+    out.insert(3, "is_fraud", y)
+    out.insert(4, "fraud_probability", tx["fraud_probability"].to_numpy())
+    out.insert(5, "is_hard_negative", tx["is_hard_negative"].to_numpy())
+    return out.reset_index(drop=True)
