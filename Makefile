@@ -26,7 +26,8 @@ lint: $(STAMP)
 	$(BIN)/mlcourse lint
 
 test: lint
-	$(BIN)/pytest tests mlcourse --doctest-modules --nbval-lax --nbval-current-env notebooks
+	# loadfile keeps each test file (and its session fixtures) on one worker.
+	$(BIN)/pytest -n auto --dist loadfile tests mlcourse --doctest-modules --nbval-lax --nbval-current-env notebooks
 
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
