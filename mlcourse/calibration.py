@@ -55,6 +55,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from mlcourse._checks import finite_array
+
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     import torch
     from matplotlib.axes import Axes
@@ -109,29 +111,9 @@ _ROW_SUM_TOLERANCE = 1e-3
 # ---------------------------------------------------------------------------
 
 
-def _finite_array(values: ArrayLike, name: str, ndims: tuple[int, ...] = (1,)) -> np.ndarray:
-    """``values`` as a non-empty float array of an allowed dimension, with no NaN or inf."""
-    arr = np.asarray(values)
-    if arr.ndim not in ndims:
-        allowed = " or ".join(f"{d}-dimensional" for d in ndims)
-        raise ValueError(f"{name} must be {allowed}, got an array of shape {arr.shape}")
-    if arr.size == 0 or arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty; at least one example is required")
-    try:
-        arr = arr.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}") from None
-    n_nan = int(np.isnan(arr).sum())
-    if n_nan:
-        raise ValueError(f"{name} contains {n_nan} NaN value(s); every example needs a value")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains infinite values; every value must be finite")
-    return arr
-
-
 def _check_probabilities(y_prob: ArrayLike, name: str = "y_prob") -> np.ndarray:
     """1-D probabilities of class 1, or a 2-D matrix whose rows sum to 1."""
-    p = _finite_array(y_prob, name, ndims=(1, 2))
+    p = finite_array(y_prob, name, ndims=(1, 2))
     if p.min() < 0.0 or p.max() > 1.0:
         raise ValueError(
             f"{name} must hold probabilities in [0, 1], got values from {p.min():.4g} to "
@@ -637,7 +619,7 @@ def logit(p: ArrayLike, eps: float = 1e-12) -> np.ndarray:
     >>> logit([0.5, 0.8]).round(4).tolist()
     [0.0, 1.3863]
     """
-    q = np.clip(_finite_array(p, "p", ndims=(1, 2)), eps, 1.0 - eps)
+    q = np.clip(finite_array(p, "p", ndims=(1, 2)), eps, 1.0 - eps)
     return np.log(q) - np.log1p(-q)
 
 
@@ -654,7 +636,7 @@ def softmax(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     >>> softmax([[0.0, 0.0], [0.0, np.log(3.0)]]).round(3).tolist()
     [[0.5, 0.5], [0.25, 0.75]]
     """
-    z = _finite_array(logits, "logits", ndims=(2,)) / float(temperature)
+    z = finite_array(logits, "logits", ndims=(2,)) / float(temperature)
     z = z - z.max(axis=1, keepdims=True)  # the max-trick: exp never overflows
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -747,7 +729,7 @@ class PlattScaler:
         if not isinstance(self.smoothing, bool | np.bool_):
             raise ValueError(f"smoothing must be True or False, got {self.smoothing!r}")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
-        s = _finite_array(scores, "scores")
+        s = finite_array(scores, "scores")
         y = _check_binary_labels(y_true)
         _check_same_length(y, s, "y_true", "scores")
         if self.smoothing:
@@ -768,7 +750,7 @@ class PlattScaler:
     def predict(self, scores: ArrayLike) -> np.ndarray:
         """Calibrated probabilities of class 1, shape (n_samples,)."""
         self._check_fitted()
-        s = _finite_array(scores, "scores")
+        s = finite_array(scores, "scores")
         return _sigmoid(self.slope_ * s + self.intercept_)
 
     def predict_proba(self, scores: ArrayLike) -> np.ndarray:
@@ -817,11 +799,11 @@ def isotonic_regression(y: ArrayLike, sample_weight: ArrayLike | None = None) ->
     >>> isotonic_regression([3.0, 2.0, 1.0]).tolist()
     [2.0, 2.0, 2.0]
     """
-    values = _finite_array(y, "y")
+    values = finite_array(y, "y")
     if sample_weight is None:
         w = np.ones_like(values)
     else:
-        w = _finite_array(sample_weight, "sample_weight")
+        w = finite_array(sample_weight, "sample_weight")
         _check_same_length(values, w, "y", "sample_weight")
         if np.any(w <= 0):
             raise ValueError("sample_weight must be positive for every example")
@@ -872,13 +854,13 @@ class IsotonicCalibrator:
         self, scores: ArrayLike, y_true: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> IsotonicCalibrator:
         """Fit on held-out ``scores`` (shape (n_samples,)) and 0/1 labels ``y_true``."""
-        s = _finite_array(scores, "scores")
+        s = finite_array(scores, "scores")
         y = _check_binary_labels(y_true)
         _check_same_length(y, s, "y_true", "scores")
         if sample_weight is None:
             w = np.ones_like(s)
         else:
-            w = _finite_array(sample_weight, "sample_weight")
+            w = finite_array(sample_weight, "sample_weight")
             _check_same_length(w, s, "sample_weight", "scores")
             if np.any(w <= 0):
                 raise ValueError("sample_weight must be positive for every example")
@@ -894,7 +876,7 @@ class IsotonicCalibrator:
         """Calibrated probabilities of class 1, shape (n_samples,)."""
         if not hasattr(self, "x_thresholds_"):
             raise ValueError("this IsotonicCalibrator is not fitted yet; call fit() first")
-        s = _finite_array(scores, "scores")
+        s = finite_array(scores, "scores")
         # np.interp clips to the end values outside the range, like out_of_bounds="clip".
         return np.interp(s, self.x_thresholds_, self.y_thresholds_)
 
@@ -914,7 +896,7 @@ def _as_logit_matrix(logits: ArrayLike, name: str = "logits") -> tuple[np.ndarra
     """2-D logits; a 1-D binary logit z becomes the two columns [0, z]."""
     if _is_torch_tensor(logits):
         logits = logits.detach().cpu().double().numpy()  # type: ignore[union-attr]
-    z = _finite_array(logits, name, ndims=(1, 2))
+    z = finite_array(logits, name, ndims=(1, 2))
     if z.ndim == 1:
         return np.column_stack([np.zeros_like(z), z]), True
     if z.shape[1] < 2:
@@ -1083,7 +1065,7 @@ class TemperatureScaler:
         self._check_fitted()
         if _is_torch_tensor(logits):
             logits = logits.detach().cpu().double().numpy()  # type: ignore[union-attr]
-        return _finite_array(logits, "logits", ndims=(1, 2)) / self.temperature_
+        return finite_array(logits, "logits", ndims=(1, 2)) / self.temperature_
 
     def predict_proba(self, logits: ArrayLike) -> np.ndarray:
         """Calibrated probabilities: shape (n_samples, n_classes), or (n_samples,) for 1-D binary logits."""
@@ -1254,7 +1236,7 @@ def train_mlp(
     """
     import torch
 
-    Xa = _finite_array(X, "X", ndims=(2,))
+    Xa = finite_array(X, "X", ndims=(2,))
     ya = np.asarray(y)
     n_classes = int(np.max(ya)) + 1 if ya.size and ya.dtype.kind in "iuf" else 0
     labels = _check_class_labels(y, max(n_classes, 2))
@@ -1328,7 +1310,7 @@ def predict_logits(model: torch.nn.Module, X: ArrayLike) -> np.ndarray:
     """
     import torch
 
-    Xa = _finite_array(X, "X", ndims=(2,))
+    Xa = finite_array(X, "X", ndims=(2,))
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -1419,7 +1401,7 @@ class SelectiveThreshold(NamedTuple):
 
 def _check_selective(correct: ArrayLike, confidence: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     c = _check_binary_labels(correct, "correct")
-    s = _finite_array(confidence, "confidence")
+    s = finite_array(confidence, "confidence")
     _check_same_length(c, s, "correct", "confidence")
     return c, s
 
@@ -1603,7 +1585,7 @@ def conformal_quantile(scores: ArrayLike, alpha: float) -> float:
     >>> conformal_quantile([0.1, 0.2, 0.3], alpha=0.1)
     inf
     """
-    s = _finite_array(scores, "scores")
+    s = finite_array(scores, "scores")
     alpha = _check_open_fraction(alpha, "alpha")
     n = s.size
     # A tiny tolerance keeps e.g. (19 + 1) * 0.9 = 18.000000000000004 from becoming 19.

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from mlcourse._checks import finite_array
+
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
 
@@ -108,25 +110,6 @@ def _check_label_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray,
     return t, p
 
 
-def _as_finite_floats(values: ArrayLike, name: str) -> np.ndarray:
-    """Return ``values`` as a non-empty 1-D float array with no NaN or inf."""
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional, got an array of shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; at least one example is required")
-    try:
-        arr = arr.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}") from None
-    n_nan = int(np.isnan(arr).sum())
-    if n_nan:
-        raise ValueError(f"{name} contains {n_nan} NaN value(s); every example needs a value")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains infinite values; every value must be finite")
-    return arr
-
-
 def _as_binary01(values: ArrayLike, name: str) -> np.ndarray:
     """Return a 0/1 label vector as a boolean mask of positives."""
     arr = _as_1d(values, name)
@@ -141,7 +124,7 @@ def _as_binary01(values: ArrayLike, name: str) -> np.ndarray:
 def _check_binary_scores(y_true: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validate a (0/1 labels, real scores) pair; return (bool mask, float scores)."""
     y = _as_binary01(y_true, "y_true")
-    s = _as_finite_floats(scores, "scores")
+    s = finite_array(scores, "scores")
     _check_same_length(y, s, "y_true", "scores")
     return y, s
 
@@ -716,8 +699,8 @@ def average_precision(y_true: ArrayLike, scores: ArrayLike) -> float:
 
 
 def _check_regression(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    t = _as_finite_floats(y_true, "y_true")
-    p = _as_finite_floats(y_pred, "y_pred")
+    t = finite_array(y_true, "y_true")
+    p = finite_array(y_pred, "y_pred")
     _check_same_length(t, p, "y_true", "y_pred")
     return t, p
 
@@ -1194,7 +1177,7 @@ def slice_metrics(
     )
 
     if scores is not None:
-        s = _as_finite_floats(scores, "scores")
+        s = finite_array(scores, "scores")
         _check_same_length(y, s, "y_true", "scores")
         frame["score"] = s
         # Mann-Whitney AUC per slice: rank scores within each slice (ties
