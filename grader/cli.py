@@ -7,6 +7,7 @@
     mlcourse rubric check [PATH]           validate a rubric file
     mlcourse lint [NOTEBOOKS_DIR]          check the source notebooks against the course rules
     mlcourse check [ASSIGNMENT ...]        prove every graded cell fails on the stub, passes solved
+    mlcourse bench inference [--quick]     precision x batch-size benchmark of the course model
 
 A problem the user can fix is printed as one line, ``mlcourse: error: ...``,
 with exit status 2; never as a traceback.
@@ -100,6 +101,16 @@ def cmd_check(args) -> int:
     return 1 if broken else 0
 
 
+def cmd_bench_inference(args) -> int:
+    from mlcourse import inference
+
+    print(inference.hardware_report())
+    df = inference.run_inference_benchmark(args.out, quick=args.quick, progress=True, threads=args.threads)
+    print(inference.benchmark_report(df))
+    print(f"\nwrote {args.out}/inference.json, latency_vs_batch.png, accuracy_speed.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlcourse",
@@ -140,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = rubric_sub.add_parser("check", help="validate a rubric file")
     check.add_argument("path", nargs="?", type=Path, default=None, help="rubric YAML (default: the course rubric)")
     check.set_defaults(func=cmd_rubric_check)
+
+    p = sub.add_parser("bench", help="performance benchmarks (JSON, plots)")
+    bench_sub = p.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
+    inf = bench_sub.add_parser("inference", help="the course model in every precision: latency, throughput, accuracy")
+    inf.add_argument("--out", type=Path, default=Path("build/benchmarks/inference"), help="output folder")
+    inf.add_argument("--quick", action="store_true", help="fewer batch sizes and repetitions")
+    inf.add_argument("--threads", type=int, default=1, help="torch intra-op threads while timing (default 1)")
+    inf.set_defaults(func=cmd_bench_inference)
 
     p = sub.add_parser("check", help="prove every graded cell fails on the stub and passes on the solution")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
