@@ -53,6 +53,8 @@ from scipy import optimize
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mlcourse._checks import integer_at_least, one_of
+
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
     from sklearn.compose import ColumnTransformer
@@ -88,10 +90,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_number(value: Any, name: str, low: float, high: float = np.inf) -> float:
@@ -104,10 +102,6 @@ def _check_number(value: Any, name: str, low: float, high: float = np.inf) -> fl
     return value
 
 
-def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return value
 
 
 def _names_out(estimator: BaseEstimator, input_features: ArrayLike | None) -> np.ndarray:
@@ -248,14 +242,14 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         if m is None:
             return 0.0
         if isinstance(m, (int, np.integer)) and not isinstance(m, (bool, np.bool_)):
-            return float(_check_int(m, "min_frequency", 1))
+            return float(integer_at_least(m, "min_frequency", 1))
         if isinstance(m, (float, np.floating)) and 0.0 < m < 1.0:
             return float(m) * n_samples
         raise ValueError(f"min_frequency must be None, an integer >= 1 or a float in (0, 1), got {m!r}")
 
     def fit(self, X: ArrayLike, y: Any = None) -> OneHotEncoder:
         """Learn the categories of each column (and which ones are frequent enough)."""
-        _check_choice(self.handle_unknown, "handle_unknown", ("error", "ignore", "other"))
+        one_of(self.handle_unknown, "handle_unknown", ("error", "ignore", "other"))
         X = _validate_categories(self, X, reset=True)
         min_count = self._min_count(X.shape[0])
         names = _names_out(self, None)
@@ -373,9 +367,9 @@ class Binner(TransformerMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: Any = None) -> Binner:
         """Compute the bin edges of every column."""
-        n_bins = _check_int(self.n_bins, "n_bins", 2)
-        _check_choice(self.strategy, "strategy", ("quantile", "uniform"))
-        _check_choice(self.encode, "encode", ("ordinal", "onehot"))
+        n_bins = integer_at_least(self.n_bins, "n_bins", 2)
+        one_of(self.strategy, "strategy", ("quantile", "uniform"))
+        one_of(self.encode, "encode", ("ordinal", "onehot"))
         X = validate_data(self, X, dtype=np.float64)
         self.bin_edges_ = []
         for j in range(X.shape[1]):
@@ -834,7 +828,7 @@ class AutoScaler(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         overrides = dict(self.overrides or {})
         for key, method in overrides.items():
-            _check_choice(method, f"overrides[{key!r}]", tuple(SCALER_METHODS))
+            one_of(method, f"overrides[{key!r}]", tuple(SCALER_METHODS))
         names = _names_out(self, None)
         unknown = [k for k in overrides if k not in set(names) and not (isinstance(k, int) and 0 <= k < len(names))]
         if unknown:
@@ -907,7 +901,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         self.include_bias = include_bias
 
     def fit(self, X: ArrayLike, y: Any = None) -> PolynomialFeatures:
-        degree = _check_int(self.degree, "degree", 1)
+        degree = integer_at_least(self.degree, "degree", 1)
         for name in ("interaction_only", "include_bias"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -971,7 +965,7 @@ def mutual_information(x: ArrayLike, y: ArrayLike, *, n_bins: int = 10, correct_
     >>> round(mutual_information([0, 0, 1, 1], [0, 0, 1, 1]), 4)   # log 2
     0.6931
     """
-    n_bins = _check_int(n_bins, "n_bins", 2)
+    n_bins = integer_at_least(n_bins, "n_bins", 2)
     x = np.asarray(x)
     y = np.asarray(y)
     if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape or x.size == 0:
@@ -1002,7 +996,7 @@ class _Selector(TransformerMixin, BaseEstimator):
         if threshold is not None:
             keep &= scores >= threshold
         if k is not None and k != "all":
-            k = _check_int(k, "k", 0)
+            k = integer_at_least(k, "k", 0)
             if k > n:
                 raise ValueError(f"k={k} is larger than n_features={n}; lower k or use k='all'")
             order = np.argsort(-np.where(keep, scores, -np.inf), kind="stable")   # best first, ties by position
@@ -1121,7 +1115,7 @@ class ModelSelector(_Selector):
                 raise ValueError("k and threshold cannot both be None; set at least one of them")
             threshold = None
         elif isinstance(self.threshold, str):
-            _check_choice(self.threshold, "threshold", ("mean", "median"))
+            one_of(self.threshold, "threshold", ("mean", "median"))
             threshold = float(np.mean(importances) if self.threshold == "mean" else np.median(importances))
         else:
             threshold = _check_number(self.threshold, "threshold", 0.0)
@@ -1213,9 +1207,9 @@ class TargetEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if not (isinstance(self.smooth, str) and self.smooth == "auto"):
             _check_number(self.smooth, "smooth", 0.0)
-        _check_choice(self.target_type, "target_type", ("auto", "binary", "continuous"))
+        one_of(self.target_type, "target_type", ("auto", "binary", "continuous"))
         if not hasattr(self.cv, "split"):
-            _check_int(self.cv, "cv", 2)
+            integer_at_least(self.cv, "cv", 2)
 
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
         """y as floats (binary: 0/1 with classes_[1] coded 1); sets target_type_ and classes_."""
@@ -1344,7 +1338,7 @@ def column_types(frame: pd.DataFrame, *, max_categories: int = 20) -> dict[str, 
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    max_categories = _check_int(max_categories, "max_categories", 1)
+    max_categories = integer_at_least(max_categories, "max_categories", 1)
     types: dict[str, list[str]] = {"numeric": [], "categorical": [], "high_cardinality": []}
     for name in frame.columns:
         column = frame[name]
@@ -1405,8 +1399,8 @@ def make_preprocessor(
         absent = [c for cols in given.values() for c in cols if c not in frame.columns]
         if absent:
             raise ValueError(f"columns {absent} are not in frame")
-    _check_choice(scaler, "scaler", ("auto", *SCALER_METHODS))
-    degree = _check_int(degree, "degree", 1)
+    one_of(scaler, "scaler", ("auto", *SCALER_METHODS))
+    degree = integer_at_least(degree, "degree", 1)
 
     transformers = []
     if given["numeric"]:

@@ -60,6 +60,7 @@ from scipy import stats
 from sklearn.base import clone
 
 from mlcourse import evaluation as ev
+from mlcourse._checks import integer_at_least
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -99,10 +100,6 @@ VERDICTS: tuple[str, ...] = ("more data", "bigger model", "good fit")
 # ---------------------------------------------------------------------------
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_fraction(value: Any, name: str) -> float:
@@ -143,7 +140,7 @@ def _splits(cv: Any, X: Any, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray
             raise ValueError("cv must be a non-empty list of (train, test) index pairs")
         return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        cv = StratifiedKFold(_check_int(cv, "cv", 2))
+        cv = StratifiedKFold(integer_at_least(cv, "cv", 2))
     if isinstance(cv, str) or not hasattr(cv, "split"):
         raise ValueError(f"cv must be an integer >= 2, a splitter or a list of (train, test) pairs, got {cv!r}")
     return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
@@ -281,7 +278,7 @@ def learning_curve(
     y = _check_xy(X, y)
     if cv is None:
         cv = StratifiedShuffleSplit(
-            n_splits=_check_int(n_repeats, "n_repeats", 1), test_size=_check_fraction(test_size, "test_size"),
+            n_splits=integer_at_least(n_repeats, "n_repeats", 1), test_size=_check_fraction(test_size, "test_size"),
             random_state=seed,
         )
     splits = _splits(cv, X, y)
@@ -460,9 +457,9 @@ def worst_slices(
     unknown = [c for c in columns if c not in frame.columns]
     if unknown or not columns:
         raise ValueError(f"columns must name columns of frame, got unknown {unknown or columns}")
-    min_support = _check_int(min_support, "min_support", 2)
+    min_support = integer_at_least(min_support, "min_support", 2)
     confidence = _check_fraction(confidence, "confidence")
-    n_bins = _check_int(n_bins, "n_bins", 2)
+    n_bins = integer_at_least(n_bins, "n_bins", 2)
 
     keys = {c: _slice_keys(frame[c].reset_index(drop=True), n_bins) for c in columns}
     combos: list[tuple[str, ...]] = [(c,) for c in columns]
@@ -936,7 +933,7 @@ def _check_feature_inputs(frame: Any, y: Any, columns: Any, n_folds: Any) -> tup
     unknown = [c for c in columns if c not in frame.columns]
     if unknown:
         raise ValueError(f"columns {unknown} are not columns of frame")
-    return y.astype(float), columns, _check_int(n_folds, "n_folds", 2)
+    return y.astype(float), columns, integer_at_least(n_folds, "n_folds", 2)
 
 
 def single_feature_auc(frame: pd.DataFrame, y: ArrayLike, *, columns: Sequence[str] | None = None,
@@ -1050,7 +1047,7 @@ def adversarial_validation(
     missing = [c for c in columns if c not in train_frame.columns or c not in serve_frame.columns]
     if missing or not columns:
         raise ValueError(f"columns must be present in both frames, missing {missing or columns}")
-    n_folds = _check_int(n_folds, "n_folds", 2)
+    n_folds = integer_at_least(n_folds, "n_folds", 2)
     both = pd.concat([train_frame[columns], serve_frame[columns]], ignore_index=True)
     is_serve = np.r_[np.zeros(len(train_frame), int), np.ones(len(serve_frame), int)]
     if classifier is None:

@@ -63,6 +63,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from mlcourse._checks import integer_at_least, positive_number
+
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
 
@@ -115,19 +117,8 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def _check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(float(value)) and (float(value) >= 0 if allow_zero else float(value) > 0)
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_quantile(q: Any, name: str = "q") -> float:
@@ -385,7 +376,7 @@ def torch_threads(n: int) -> Iterator[int]:
     with all cores are different experiments. (The inter-op pool can only be
     sized once per process, before it is first used, so it is reported, not set.)
     """
-    n = _check_int(n, "n", 1)
+    n = integer_at_least(n, "n", 1)
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -600,7 +591,7 @@ def quantize_tensor(x: Any, *, bits: int = 8, symmetric: bool = False) -> tuple[
     ([0, 85, 255], 0.01176, 85)
     """
     arr = np.asarray(x, dtype=np.float64)
-    bits = _check_int(bits, "bits", 2)
+    bits = integer_at_least(bits, "bits", 2)
     if arr.size == 0 or not np.isfinite(arr).all():
         raise ValueError("x must be a non-empty array of finite numbers")
     if symmetric:
@@ -620,17 +611,17 @@ def quantize_tensor(x: Any, *, bits: int = 8, symmetric: bool = False) -> tuple[
 
 def dequantize_tensor(q: Any, scale: float, zero_point: int) -> np.ndarray:
     """``scale * (q - zero_point)`` as float64: the real numbers the integers stand for."""
-    return _check_positive(scale, "scale") * (np.asarray(q, dtype=np.float64) - int(zero_point))
+    return positive_number(scale, "scale") * (np.asarray(q, dtype=np.float64) - int(zero_point))
 
 
 def quantization_error_bound(scale: float) -> float:
     """Largest round-trip error of a value inside the quantization range: half a step, ``scale / 2``."""
-    return _check_positive(scale, "scale") / 2.0
+    return positive_number(scale, "scale") / 2.0
 
 
 def predict_logits(module: nn.Module, X: Any, *, batch_size: int = 4096) -> np.ndarray:
     """``module``'s float32 outputs for ``X`` (float64 array, shape ``(n, n_outputs)``), in batches."""
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    batch_size = integer_at_least(batch_size, "batch_size", 1)
     x = torch.as_tensor(np.asarray(X, dtype=np.float32))
     outs = []
     with torch.inference_mode():
@@ -707,9 +698,9 @@ def measure_latency(
     """
     if not callable(fn):
         raise ValueError(f"fn must be callable, got {type(fn).__name__}")
-    warmup = _check_int(warmup, "warmup", 0)
-    repeats = _check_int(repeats, "repeats", 1)
-    min_seconds = _check_positive(min_seconds, "min_seconds", allow_zero=True)
+    warmup = integer_at_least(warmup, "warmup", 0)
+    repeats = integer_at_least(repeats, "repeats", 1)
+    min_seconds = positive_number(min_seconds, "min_seconds", allow_zero=True)
     for _ in range(warmup):
         fn()
     samples: list[float] = []
@@ -757,7 +748,7 @@ def latency_summary(samples: Any, batch_size: int = 1) -> dict[str, float]:
     range ``iqr`` and ``min``/``max`` give the spread.
     """
     arr = np.asarray(samples, dtype=np.float64).ravel()
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    batch_size = integer_at_least(batch_size, "batch_size", 1)
     pct = latency_percentiles(arr, (25, 50, 75, 95, 99))
     mean = float(arr.mean())
     return {
@@ -799,7 +790,7 @@ def benchmark_model(
     rows = []
     with torch_threads(threads), torch.inference_mode():
         for b in batch_sizes:
-            b = _check_int(b, "batch_sizes entries", 1)
+            b = integer_at_least(b, "batch_sizes entries", 1)
             idx = torch.arange(b) % x_all.shape[0]
             batch = x_all[idx].contiguous()
             samples = measure_latency(lambda batch=batch: module(batch), warmup=warmup, repeats=repeats,
@@ -1110,12 +1101,12 @@ def littles_law(
     if len(given) != 2:
         raise ValueError(f"give exactly two of arrival_rate, time_in_system, number_in_system; got {sorted(given)}")
     for k, v in given.items():
-        _check_positive(v, k, allow_zero=True)
+        positive_number(v, k, allow_zero=True)
     if number_in_system is None:
         return float(arrival_rate) * float(time_in_system)  # type: ignore[arg-type]
     if arrival_rate is None:
-        return float(number_in_system) / _check_positive(time_in_system, "time_in_system")
-    return float(number_in_system) / _check_positive(arrival_rate, "arrival_rate")
+        return float(number_in_system) / positive_number(time_in_system, "time_in_system")
+    return float(number_in_system) / positive_number(arrival_rate, "arrival_rate")
 
 
 class QueueMetrics(NamedTuple):
@@ -1146,9 +1137,9 @@ def erlang_c(servers: int, arrival_rate: float, service_rate: float) -> float:
     >>> round(erlang_c(2, 1.0, 1.0), 4)      # a = 1, c = 2: C = 1/3
     0.3333
     """
-    c = _check_int(servers, "servers", 1)
-    lam = _check_positive(arrival_rate, "arrival_rate")
-    mu = _check_positive(service_rate, "service_rate")
+    c = integer_at_least(servers, "servers", 1)
+    lam = positive_number(arrival_rate, "arrival_rate")
+    mu = positive_number(service_rate, "service_rate")
     _check_stable(lam, c * mu, "capacity servers * service_rate")
     a = lam / mu
     rho = a / c
@@ -1163,9 +1154,9 @@ def mmc(servers: int, arrival_rate: float, service_rate: float) -> QueueMetrics:
 
     ``Wq = C(c, a) / (c mu - lambda)``, ``W = Wq + 1/mu``; ``Lq`` and ``L`` by Little's law.
     """
-    c = _check_int(servers, "servers", 1)
-    lam = _check_positive(arrival_rate, "arrival_rate")
-    mu = _check_positive(service_rate, "service_rate")
+    c = integer_at_least(servers, "servers", 1)
+    lam = positive_number(arrival_rate, "arrival_rate")
+    mu = positive_number(service_rate, "service_rate")
     pw = erlang_c(c, lam, mu)
     wq = pw / (c * mu - lam)
     w = wq + 1.0 / mu
@@ -1181,8 +1172,8 @@ def mm1(arrival_rate: float, service_rate: float) -> QueueMetrics:
     >>> round(m.mean_response, 6), round(m.mean_wait, 6), round(m.mean_in_system, 6)
     (0.5, 0.4, 4.0)
     """
-    lam = _check_positive(arrival_rate, "arrival_rate")
-    mu = _check_positive(service_rate, "service_rate")
+    lam = positive_number(arrival_rate, "arrival_rate")
+    mu = positive_number(service_rate, "service_rate")
     _check_stable(lam, mu, "service_rate")
     rho = lam / mu
     w = 1.0 / (mu - lam)
@@ -1225,7 +1216,7 @@ def mmc_response_percentile(q: float, servers: int, arrival_rate: float, service
     it is ``ln(1/(1 - q)) / (mu - lambda)``.
     """
     q = _check_quantile(q)
-    c = _check_int(servers, "servers", 1)
+    c = integer_at_least(servers, "servers", 1)
     pw = erlang_c(c, arrival_rate, service_rate)
     theta = c * service_rate - arrival_rate
     lo, hi = 0.0, 1.0 / service_rate
@@ -1263,9 +1254,9 @@ def replicas_for_slo(
     >>> replicas_for_slo(arrival_rate=900.0, service_rate=100.0, slo=0.05)
     11
     """
-    lam = _check_positive(arrival_rate, "arrival_rate")
-    mu = _check_positive(service_rate, "service_rate")
-    slo = _check_positive(slo, "slo")
+    lam = positive_number(arrival_rate, "arrival_rate")
+    mu = positive_number(service_rate, "service_rate")
+    slo = positive_number(slo, "slo")
     q = _check_quantile(quantile, "quantile")
     floor = -math.log(1.0 - q) / mu
     if floor > slo:
@@ -1294,9 +1285,9 @@ def simulate_mm1(arrival_rate: float, service_rate: float, n: int = 1_000_000, *
     ``minimum.accumulate``, no Python loop. A million requests take a fraction
     of a second. Starts empty; discard a warm-up share before averaging.
     """
-    lam = _check_positive(arrival_rate, "arrival_rate")
-    mu = _check_positive(service_rate, "service_rate")
-    n = _check_int(n, "n", 1)
+    lam = positive_number(arrival_rate, "arrival_rate")
+    mu = positive_number(service_rate, "service_rate")
+    n = integer_at_least(n, "n", 1)
     rng = np.random.default_rng(seed)
     service = rng.exponential(1.0 / mu, n)
     gaps = rng.exponential(1.0 / lam, n)
@@ -1323,7 +1314,7 @@ def simulate_queue(arrival_times: Any, service_times: Any, servers: int = 1) -> 
     """
     arrivals = np.asarray(arrival_times, dtype=np.float64).ravel()
     service = np.asarray(service_times, dtype=np.float64).ravel()
-    c = _check_int(servers, "servers", 1)
+    c = integer_at_least(servers, "servers", 1)
     if arrivals.shape != service.shape or arrivals.size == 0:
         raise ValueError("arrival_times and service_times must be non-empty and of the same length")
     if np.any(np.diff(arrivals) < 0):
@@ -1349,9 +1340,9 @@ def simulate_queue(arrival_times: Any, service_times: Any, servers: int = 1) -> 
 def simulate_mmc(servers: int, arrival_rate: float, service_rate: float, n: int = 1_000_000, *,
                  seed: int = 0) -> np.ndarray:
     """Waiting times of ``n`` requests of an M/M/c queue (see :func:`simulate_queue`)."""
-    lam = _check_positive(arrival_rate, "arrival_rate")
-    mu = _check_positive(service_rate, "service_rate")
-    n = _check_int(n, "n", 1)
+    lam = positive_number(arrival_rate, "arrival_rate")
+    mu = positive_number(service_rate, "service_rate")
+    n = integer_at_least(n, "n", 1)
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1.0 / lam, n))
     return simulate_queue(arrivals, rng.exponential(1.0 / mu, n), servers)
@@ -1417,19 +1408,19 @@ def simulate_batching(
     -------
     BatchingResult
     """
-    fixed = _check_positive(fixed, "fixed", allow_zero=True)
-    per_item = _check_positive(per_item, "per_item", allow_zero=True)
+    fixed = positive_number(fixed, "fixed", allow_zero=True)
+    per_item = positive_number(per_item, "per_item", allow_zero=True)
     if fixed + per_item <= 0:
         raise ValueError("fixed + per_item must be > 0 (a batch must take some time)")
-    bmax = _check_int(max_batch_size, "max_batch_size", 1)
-    timeout = _check_positive(timeout, "timeout", allow_zero=True)
-    c = _check_int(replicas, "replicas", 1)
+    bmax = integer_at_least(max_batch_size, "max_batch_size", 1)
+    timeout = positive_number(timeout, "timeout", allow_zero=True)
+    c = integer_at_least(replicas, "replicas", 1)
     if service not in ("deterministic", "exponential"):
         raise ValueError(f"service must be 'deterministic' or 'exponential', got {service!r}")
     rng = np.random.default_rng(seed)
     if arrival_times is None:
-        lam = _check_positive(arrival_rate, "arrival_rate")
-        n = _check_int(n_requests, "n_requests", 1)
+        lam = positive_number(arrival_rate, "arrival_rate")
+        n = integer_at_least(n_requests, "n_requests", 1)
         arrivals = np.cumsum(rng.exponential(1.0 / lam, n))
     else:
         arrivals = np.asarray(arrival_times, dtype=np.float64).ravel()

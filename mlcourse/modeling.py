@@ -57,6 +57,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from mlcourse import evaluation as ev
+from mlcourse._checks import integer_at_least, one_of, positive_number
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -118,25 +119,10 @@ _SPLITS = ("random", "time")
 # ---------------------------------------------------------------------------
 
 
-def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return value
 
 
-def _check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(float(value)) and (float(value) >= 0 if allow_zero else float(value) > 0)
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_fraction(value: Any, name: str) -> float:
@@ -190,7 +176,7 @@ def _check_lengths(X: np.ndarray, y: np.ndarray, name_x: str = "X", name_y: str 
 
 
 def _check_costs(cost_fp: Any, cost_fn: Any) -> tuple[float, float]:
-    return _check_positive(cost_fp, "cost_fp"), _check_positive(cost_fn, "cost_fn")
+    return positive_number(cost_fp, "cost_fp"), positive_number(cost_fn, "cost_fn")
 
 
 def _positive_scores(model: Any, X: Any) -> np.ndarray:
@@ -393,7 +379,7 @@ def make_splits(
     test_size = _check_fraction(test_size, "test_size")
     if valid_size + test_size >= 1.0:
         raise ValueError(f"valid_size + test_size must be < 1 to leave training rows, got {valid_size + test_size}")
-    _check_choice(split, "split", _SPLITS)
+    one_of(split, "split", _SPLITS)
 
     frame = frame[frame[target].notna()]
     y_all = _as_binary_labels(frame[target].to_numpy(), target, both_classes=True)
@@ -478,8 +464,8 @@ def logistic_baseline(C: float = 1.0, *, class_weight: Any = None, max_iter: int
     """
     from sklearn.linear_model import LogisticRegression
 
-    C = _check_positive(C, "C")
-    return LogisticRegression(C=C, class_weight=class_weight, max_iter=_check_int(max_iter, "max_iter", 1))
+    C = positive_number(C, "C")
+    return LogisticRegression(C=C, class_weight=class_weight, max_iter=integer_at_least(max_iter, "max_iter", 1))
 
 
 class BaselineScore(NamedTuple):
@@ -545,13 +531,13 @@ def score_against_baseline(
         ``improvement`` is signed so that positive means better, whatever
         the metric's direction; ``beats`` is ``improvement > min_improvement``.
     """
-    _check_choice(metric, "metric", tuple(_HIGHER_IS_BETTER))
+    one_of(metric, "metric", tuple(_HIGHER_IS_BETTER))
     if metric == "cost":
         if cost_fp is None or cost_fn is None:
             raise ValueError("metric='cost' needs cost_fp and cost_fn")
         cost_fp, cost_fn = _check_costs(cost_fp, cost_fn)
     y_arr = _as_binary_labels(y, "y")
-    min_improvement = _check_positive(min_improvement, "min_improvement", allow_zero=True)
+    min_improvement = positive_number(min_improvement, "min_improvement", allow_zero=True)
     p_model, p_base = _positive_scores(model, X), _positive_scores(baseline, X)
     for p, name in ((p_model, "model"), (p_base, "baseline")):
         if p.shape != y_arr.shape:
@@ -631,7 +617,7 @@ def logistic_loss_and_gradient(
     residual = sigmoid(z) - y
     grad_w = X.T @ residual / n
     if C is not None:
-        C = _check_positive(C, "C")
+        C = positive_number(C, "C")
         loss += float(w @ w) / (2.0 * C * n)
         grad_w = grad_w + w / (C * n)
     return loss, grad_w, float(residual.mean())
@@ -701,20 +687,20 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
         """Run gradient descent from zero weights. Returns ``self``."""
         if self.penalty not in ("l2", None):
             raise ValueError(f"penalty must be 'l2' or None, got {self.penalty!r}")
-        C = _check_positive(self.C, "C") if self.penalty == "l2" else None
-        max_iter = _check_int(self.max_iter, "max_iter", 1)
-        tol = _check_positive(self.tol, "tol")
+        C = positive_number(self.C, "C") if self.penalty == "l2" else None
+        max_iter = integer_at_least(self.max_iter, "max_iter", 1)
+        tol = positive_number(self.tol, "tol")
         X = _as_matrix(X)
         y = _as_binary_labels(y, both_classes=True)
         _check_lengths(X, y)
         n, d = X.shape
         if isinstance(self.learning_rate, str):
-            _check_choice(self.learning_rate, "learning_rate", ("auto",))
+            one_of(self.learning_rate, "learning_rate", ("auto",))
             design = np.column_stack([X, np.ones(n)]) if self.fit_intercept else X
             curvature = np.linalg.norm(design, 2) ** 2 / (4.0 * n) + (1.0 / (C * n) if C else 0.0)
             lr = 1.0 / curvature
         else:
-            lr = _check_positive(self.learning_rate, "learning_rate")
+            lr = positive_number(self.learning_rate, "learning_rate")
 
         w, b = np.zeros(d), 0.0
         history: list[float] = []
@@ -844,8 +830,8 @@ def focal_loss(
     True
     """
     _check_logits_target(logits, target)
-    gamma = _check_positive(gamma, "gamma", allow_zero=True)
-    _check_choice(reduction, "reduction", ("mean", "sum", "none"))
+    gamma = positive_number(gamma, "gamma", allow_zero=True)
+    one_of(reduction, "reduction", ("mean", "sum", "none"))
     log_p = F.log_softmax(logits, dim=1).gather(1, target.long().unsqueeze(1)).squeeze(1)
     p = log_p.exp()
     # (1 - p)^0 == 1 even where p == 1, so gamma = 0 is exactly cross-entropy.
@@ -888,8 +874,8 @@ def make_loss(
     callable
         ``(logits of shape (n, 2), int64 target of shape (n,)) -> scalar Tensor``.
     """
-    _check_choice(name, "loss", LOSSES)
-    gamma = _check_positive(gamma, "gamma", allow_zero=True)
+    one_of(name, "loss", LOSSES)
+    gamma = positive_number(gamma, "gamma", allow_zero=True)
     if name == "cross_entropy":
         return lambda logits, target: F.cross_entropy(logits, target)
     if class_weight is None and name == "weighted":
@@ -902,7 +888,7 @@ def make_loss(
 
 def _resolve_class_weight(class_weight: Any, y: ArrayLike | None) -> np.ndarray:
     if isinstance(class_weight, str):
-        _check_choice(class_weight, "class_weight", ("balanced",))
+        one_of(class_weight, "class_weight", ("balanced",))
         if y is None:
             raise ValueError("class_weight='balanced' needs the training labels y")
         return class_weights(y)
@@ -942,9 +928,9 @@ def make_optimizer(
     -------
     torch.optim.Optimizer
     """
-    _check_choice(name, "optimizer", OPTIMIZERS)
-    lr = _check_positive(learning_rate, "learning_rate")
-    wd = _check_positive(weight_decay, "weight_decay", allow_zero=True)
+    one_of(name, "optimizer", OPTIMIZERS)
+    lr = positive_number(learning_rate, "learning_rate")
+    wd = positive_number(weight_decay, "weight_decay", allow_zero=True)
     params = list(parameters)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=wd)
@@ -979,11 +965,11 @@ def make_mlp(
     >>> [type(layer).__name__ for layer in net]
     ['Linear', 'ReLU', 'Dropout', 'Linear', 'ReLU', 'Dropout', 'Linear']
     """
-    n_features = _check_int(n_features, "n_features", 1)
-    n_classes = _check_int(n_classes, "n_classes", 2)
+    n_features = integer_at_least(n_features, "n_features", 1)
+    n_classes = integer_at_least(n_classes, "n_classes", 2)
     sizes = list(hidden_layer_sizes) if not isinstance(hidden_layer_sizes, (int, np.integer)) else [hidden_layer_sizes]
     for h in sizes:
-        _check_int(h, "hidden_layer_sizes entries", 1)
+        integer_at_least(h, "hidden_layer_sizes entries", 1)
     drop = float(dropout)
     if not 0.0 <= drop < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
@@ -1157,15 +1143,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_threads = n_threads
 
     def _check_params(self) -> None:
-        _check_choice(self.loss, "loss", LOSSES)
-        _check_choice(self.optimizer, "optimizer", OPTIMIZERS)
-        _check_int(self.batch_size, "batch_size", 1)
-        _check_int(self.max_epochs, "max_epochs", 1)
+        one_of(self.loss, "loss", LOSSES)
+        one_of(self.optimizer, "optimizer", OPTIMIZERS)
+        integer_at_least(self.batch_size, "batch_size", 1)
+        integer_at_least(self.max_epochs, "max_epochs", 1)
         if self.patience is not None:
-            _check_int(self.patience, "patience", 1)
-        _check_positive(self.tol, "tol", allow_zero=True)
-        _check_int(self.seed, "seed", 0)
-        _check_int(self.n_threads, "n_threads", 1)
+            integer_at_least(self.patience, "patience", 1)
+        positive_number(self.tol, "tol", allow_zero=True)
+        integer_at_least(self.seed, "seed", 0)
+        integer_at_least(self.n_threads, "n_threads", 1)
 
     def fit(
         self, X: ArrayLike, y: ArrayLike, X_val: ArrayLike | None = None, y_val: ArrayLike | None = None
@@ -1300,9 +1286,9 @@ def gradient_boosting(
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(
-        learning_rate=_check_positive(learning_rate, "learning_rate"),
-        max_iter=_check_int(max_iter, "max_iter", 1),
-        max_leaf_nodes=_check_int(max_leaf_nodes, "max_leaf_nodes", 2),
+        learning_rate=positive_number(learning_rate, "learning_rate"),
+        max_iter=integer_at_least(max_iter, "max_iter", 1),
+        max_leaf_nodes=integer_at_least(max_leaf_nodes, "max_leaf_nodes", 2),
         min_samples_leaf=40,
         l2_regularization=1.0,
         early_stopping=True,
@@ -1330,8 +1316,8 @@ def random_forest(
     from sklearn.ensemble import RandomForestClassifier
 
     return RandomForestClassifier(
-        n_estimators=_check_int(n_estimators, "n_estimators", 1),
-        min_samples_leaf=_check_int(min_samples_leaf, "min_samples_leaf", 1),
+        n_estimators=integer_at_least(n_estimators, "n_estimators", 1),
+        min_samples_leaf=integer_at_least(min_samples_leaf, "min_samples_leaf", 1),
         max_features=max_features,
         class_weight=class_weight,
         n_jobs=1,
@@ -1481,7 +1467,7 @@ class StackingClassifier(ClassifierMixin, BaseEstimator):
         estimators = _check_estimators(self.estimators)
         y = _as_binary_labels(y, "y", both_classes=True)
         if isinstance(self.cv, (int, np.integer)) and not isinstance(self.cv, bool):
-            cv = StratifiedKFold(n_splits=_check_int(self.cv, "cv", 2))
+            cv = StratifiedKFold(n_splits=integer_at_least(self.cv, "cv", 2))
         elif hasattr(self.cv, "split") and hasattr(self.cv, "get_n_splits"):
             cv = self.cv
         else:
@@ -1545,8 +1531,8 @@ def resample(
     >>> sorted(yr.tolist())
     [0, 0, 1, 1]
     """
-    _check_choice(method, "method", ("undersample", "oversample"))
-    ratio = _check_positive(ratio, "ratio")
+    one_of(method, "method", ("undersample", "oversample"))
+    ratio = positive_number(ratio, "ratio")
     y_arr = _as_binary_labels(y, "y", both_classes=True)
     n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
     if n_rows != y_arr.size:

@@ -53,6 +53,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from mlcourse._checks import integer_at_least
+from mlcourse.world import OBSERVED_FEATURES
+
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
     from prometheus_client import CollectorRegistry
@@ -102,19 +105,7 @@ __all__ = [
 
 #: The deployed model's inputs: the world's observable features without the
 #: pure-noise columns (logged by the platform, but not read by the model).
-MODEL_FEATURES: tuple[str, ...] = (
-    "amount",
-    "hour",
-    "device",
-    "distance_km",
-    "account_age_days",
-    "tx_count_24h",
-    "is_foreign",
-    "is_new_device",
-    "merchant_category",
-    "merchant_region",
-    "customer_group",
-)
+MODEL_FEATURES: tuple[str, ...] = OBSERVED_FEATURES
 #: Model inputs binned by quantiles (the others are categories).
 NUMERIC_FEATURES: tuple[str, ...] = ("amount", "hour", "distance_km", "account_age_days", "tx_count_24h")
 #: Model inputs binned by category.
@@ -138,10 +129,6 @@ def _check_frame(frame: Any, name: str, columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_unit(value: Any, name: str, *, open_low: bool = True, open_high: bool = True) -> float:
@@ -243,8 +230,8 @@ def windowed_metrics(
     """
     _check_frame(frame, "frame", [day, score, label, label_day])
     threshold = _check_finite(threshold, "threshold")
-    window = _check_positive_int(window, "window")
-    step = window if step is None else _check_positive_int(step, "step")
+    window = integer_at_least(window, "window")
+    step = window if step is None else integer_at_least(step, "step")
     days = frame[day].to_numpy()
     if len(days) == 0:
         raise ValueError("frame has no rows")
@@ -340,7 +327,7 @@ def fit_binning(reference: ArrayLike, *, n_bins: int = 10, kind: str | None = No
     >>> fit_binning(pd.Series(["a", "b", None, "a"])).labels
     ['a', 'b', '<other>', '<missing>']
     """
-    n_bins = _check_positive_int(n_bins, "n_bins", 2)
+    n_bins = integer_at_least(n_bins, "n_bins", 2)
     if kind is None:
         kind = "categorical" if _is_categorical(reference) else "numeric"
     if kind not in ("numeric", "categorical"):
@@ -645,7 +632,7 @@ def estimated_metrics(frame: pd.DataFrame, *, score: str = "score", threshold: f
     """:func:`estimate_performance` per window of ``window`` days (columns ``start``, ``end``,
     ``n``, ``precision``, ``recall``, ``f1``, ``roc_auc``, ``expected_fraud_rate``)."""
     _check_frame(frame, "frame", [day, score])
-    window = _check_positive_int(window, "window")
+    window = integer_at_least(window, "window")
     days = frame[day].to_numpy()
     s = frame[score].to_numpy(dtype=float)
     rows = []
@@ -689,8 +676,8 @@ class HysteresisRule:
     def __post_init__(self) -> None:
         _check_finite(self.enter, "enter")
         _check_finite(self.exit, "exit")
-        _check_positive_int(self.min_consecutive, "min_consecutive")
-        _check_positive_int(self.exit_consecutive, "exit_consecutive")
+        integer_at_least(self.min_consecutive, "min_consecutive")
+        integer_at_least(self.exit_consecutive, "exit_consecutive")
         if self.direction not in ("above", "below"):
             raise ValueError(f"direction must be 'above' or 'below', got {self.direction!r}")
         if self.direction == "above" and self.exit > self.enter:
@@ -883,7 +870,7 @@ class FeatureShift:
     value: Any
 
     def __post_init__(self) -> None:
-        _check_positive_int(self.day, "FeatureShift.day", 0)
+        integer_at_least(self.day, "FeatureShift.day", 0)
         if self.kind not in ("scale", "add", "missing", "category"):
             raise ValueError(f"FeatureShift.kind must be 'scale', 'add', 'missing' or 'category', got {self.kind!r}")
         if self.kind == "missing":
@@ -988,14 +975,14 @@ def make_monitoring_stream(
     """
     from mlcourse.world import make_world
 
-    n_days = _check_positive_int(n_days, "n_days", 2)
-    reference_end = _check_positive_int(reference_end, "reference_end", 2)
+    n_days = integer_at_least(n_days, "n_days", 2)
+    reference_end = integer_at_least(reference_end, "reference_end", 2)
     if reference_end >= n_days:
         raise ValueError(f"reference_end must be < n_days={n_days}, got {reference_end}")
     drift = tuple(drift)
     if any(e.day < reference_end for e in drift):
         raise ValueError(f"drift events must come after the reference period (day >= {reference_end})")
-    per_day = _check_positive_int(transactions_per_day, "transactions_per_day", 100)
+    per_day = integer_at_least(transactions_per_day, "transactions_per_day", 100)
     n = per_day * n_days
     world = make_world(seed=seed, n_transactions=n, n_customers=max(1_000, n // 10), n_days=n_days,
                        drift=drift, initial_pattern=initial_pattern)
@@ -1093,9 +1080,9 @@ class DriftMonitor:
         self.label_alpha = _check_unit(label_alpha, "label_alpha")
         self.psi_floor = _check_finite(psi_floor, "psi_floor")
         self.flag_share = _check_unit(flag_share, "flag_share")
-        self.label_window = _check_positive_int(label_window, "label_window")
-        self.settle_days = _check_positive_int(settle_days, "settle_days", 0)
-        self.n_bins = _check_positive_int(n_bins, "n_bins", 2)
+        self.label_window = integer_at_least(label_window, "label_window")
+        self.settle_days = integer_at_least(settle_days, "settle_days", 0)
+        self.n_bins = integer_at_least(n_bins, "n_bins", 2)
         self.rule = HysteresisRule(enter=0.5, exit=0.5, min_consecutive=min_consecutive,
                                    exit_consecutive=exit_consecutive)
 
@@ -1214,7 +1201,7 @@ def evaluate_alerts(alert_days: Iterable[int], incidents: Sequence[int], *, max_
     AlertEvaluation(delays=[0.0], detected=[True], false_alarm_days=[3], false_alarm_episodes=1)
     """
     days = sorted({int(d) for d in alert_days})
-    max_delay = _check_positive_int(max_delay, "max_delay", 0)
+    max_delay = integer_at_least(max_delay, "max_delay", 0)
     inc = sorted(int(d) for d in incidents)
     bounds = inc[1:] + [math.inf if end_day is None else end_day + 1]
     delays, detected = [], []

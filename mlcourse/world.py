@@ -146,6 +146,7 @@ import pandas as pd
 __all__ = [
     "DriftEvent",
     "FRAUD_PATTERNS",
+    "OBSERVED_FEATURES",
     "PATTERN_TERMS",
     "HOME_REGIONS",
     "MERCHANT_REGIONS",
@@ -360,6 +361,23 @@ def _default_report_rate() -> dict[str, float]:
 
 def _default_label_sampling() -> dict[str, float]:
     return {"C": 0.5}
+
+
+#: The transaction columns a model may read at prediction time, noise columns
+#: aside: no ids, timestamps, labels, feedback or ground truth.
+OBSERVED_FEATURES: tuple[str, ...] = (
+    "amount",
+    "hour",
+    "device",
+    "distance_km",
+    "account_age_days",
+    "tx_count_24h",
+    "is_foreign",
+    "is_new_device",
+    "merchant_category",
+    "merchant_region",
+    "customer_group",
+)
 
 
 @dataclass(frozen=True)
@@ -622,20 +640,7 @@ class World:
         ``customer_group`` are categorical; ``distance_km``,
         ``account_age_days`` and ``device`` have missing values.
         """
-        return [
-            "amount",
-            "hour",
-            "device",
-            "distance_km",
-            "account_age_days",
-            "tx_count_24h",
-            "is_foreign",
-            "is_new_device",
-            "merchant_category",
-            "merchant_region",
-            "customer_group",
-            *self.noise_columns,
-        ]
+        return [*OBSERVED_FEATURES, *self.noise_columns]
 
     def labeled(self, as_of_day: float | None = None) -> pd.DataFrame:
         """Labeled-set rows whose label is known by ``as_of_day`` (all of them when None).
