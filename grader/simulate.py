@@ -44,9 +44,12 @@ def _tiers(*tiers: int) -> frozenset[int]:
     return frozenset(tiers)
 
 
+JUNIOR_CORE = ("dataset", "features", "modeling", "evaluation", "inference")
+
 DEMO_COHORT = (
-    Profile("ada", _tiers(1, 2), "solves tiers 1-2 (tier 3 in dataset creation)", {"dataset": _tiers(1, 2, 3)}),
-    Profile("grace", _tiers(1, 2, 3, 4), "solves tiers 1-4 (tiers 1-3 in feature engineering)",
+    Profile("ada", _tiers(1, 2), "solves tiers 1-3 in the five core stages, 1-2 elsewhere (a Junior profile)",
+            dict.fromkeys(JUNIOR_CORE, _tiers(1, 2, 3))),
+    Profile("grace", _tiers(1, 2, 3, 4), "solves tiers 1-4 (1-3 in feature engineering): a Senior profile",
             {"features": _tiers(1, 2, 3)}),
     Profile("linus", _tiers(1, 2, 3, 4, 5), "solves every tier, including the hidden-data tier 5"),
 )

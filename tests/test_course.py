@@ -183,3 +183,17 @@ def test_learner_validate_flags_unsolved_work_and_passes_solved_work(demo):
     assert "VALIDATION FAILED ON" in partial.stdout, partial.stdout[-2000:]
     # Validate runs visible tests only; hidden test code must not reach the learner.
     assert "BEGIN HIDDEN TESTS" not in partial.stdout
+
+
+def test_demo_verdicts_follow_the_roadmap_roles(demo, rubric):
+    """With all nine stages in the course, the simulated profiles earn the roles they were built for."""
+    results = {r.learner: r for r in assess_cohort(demo["course"], rubric)}
+    stages = {ex.stage for ex in read_exercises(demo["course"].notebooks_dir)}
+    if stages != set(rubric.stage_ids):
+        pytest.skip(f"the course does not cover every stage yet: missing {sorted(set(rubric.stage_ids) - stages)}")
+    assert results["ada"].verdict.id == "junior"
+    assert results["grace"].verdict.id == "senior"
+    linus = results["linus"]
+    assert linus.verdict.id == "senior" and set(linus.levels.values()) == {5}
+    # Only the capstone stands between full marks and Staff.
+    assert [gap.requirement for gap in linus.next_role.gaps] == ["capstone passed"]
