@@ -117,19 +117,24 @@ def test_learner_reports_are_self_contained_and_hide_tests(demo, project_root):
 
 
 def test_reports_explain_what_is_missing(demo):
-    ada = json.loads(demo["reports"].learner_pages["ada"].with_suffix(".json").read_text())
-    assert ada["verdict"] is None
-    junior_gaps = next(r["gaps"] for r in ada["roles"] if r["id"] == "junior")
-    evaluation_gap = next(g for g in junior_gaps if g["requirement"] == "level 3 in evaluation")
-    assert "tier 3 at 0%, needs 70%" in evaluation_gap["shortfall"]
-    assert evaluation_gap["exercises"] and all(e.startswith("04_evaluation/") for e in evaluation_gap["exercises"])
+    """grace stops at tier 4: her report must say which level-5 work would reach the next role."""
+    grace = json.loads(demo["reports"].learner_pages["grace"].with_suffix(".json").read_text())
+    upcoming = next(r for r in grace["roles"] if not r["met"])
+    assert grace["verdict"] != upcoming["id"] and upcoming["gaps"]
+    named = [g for g in upcoming["gaps"] if g["exercises"]]
+    assert named, upcoming["gaps"]
+    for gap in named:
+        assert "now level" in gap["shortfall"] or "has " in gap["shortfall"], gap
     # In the HTML each named exercise links to its row in the stage tables.
-    html = demo["reports"].learner_pages["ada"].read_text()
-    for ref in evaluation_gap["exercises"]:
+    html = demo["reports"].learner_pages["grace"].read_text()
+    for ref in (ref for gap in named for ref in gap["exercises"]):
         anchor = "ex-" + ref.replace("/", "-")
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
-    reasons = {e["reason"] for s in ada["stages"] for t in s["tiers"] for e in t["exercises"]}
-    assert "not implemented" in reasons
+    # Her unsolved tier-5 exercises say why they earned nothing.
+    tier5 = [e for s in grace["stages"] for t in s["tiers"] if t["tier"] == 5 for e in t["exercises"]]
+    unsolved = [e for e in tier5 if e["earned"] == 0]
+    assert unsolved, "grace leaves tier 5 unsolved"
+    assert all(e["reason"] == "not implemented" or e["reason"].startswith("error: NameError") for e in unsolved)
 
 
 def test_cohort_csv_matches_the_assessments(demo, rubric):
