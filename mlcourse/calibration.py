@@ -680,7 +680,22 @@ def _logistic_newton(
     return float(w[0]), float(w[1]), max_iter
 
 
-class PlattScaler:
+class _BinaryCalibrator:
+    """Shared outputs of the score calibrators: ``predict`` gives P(class 1)."""
+
+    def predict(self, scores: ArrayLike) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def predict_proba(self, scores: ArrayLike) -> np.ndarray:
+        """Probabilities of classes 0 and 1, shape (n_samples, 2) (scikit-learn's layout)."""
+        p = self.predict(scores)
+        return np.column_stack([1.0 - p, p])
+
+    def __call__(self, scores: ArrayLike) -> np.ndarray:
+        return self.predict(scores)
+
+
+class PlattScaler(_BinaryCalibrator):
     """Platt scaling: ``p = sigmoid(slope * score + intercept)`` fitted on held-out data.
 
     A two-parameter logistic regression on a single feature, the model's score
@@ -753,13 +768,6 @@ class PlattScaler:
         s = finite_array(scores, "scores")
         return _sigmoid(self.slope_ * s + self.intercept_)
 
-    def predict_proba(self, scores: ArrayLike) -> np.ndarray:
-        """Probabilities of classes 0 and 1, shape (n_samples, 2) (scikit-learn's layout)."""
-        p = self.predict(scores)
-        return np.column_stack([1.0 - p, p])
-
-    __call__ = predict
-
     def __repr__(self) -> str:
         fitted = f", slope_={self.slope_:.4g}, intercept_={self.intercept_:.4g}" if hasattr(self, "slope_") else ""
         return f"PlattScaler(smoothing={self.smoothing}{fitted})"
@@ -825,7 +833,7 @@ def isotonic_regression(y: ArrayLike, sample_weight: ArrayLike | None = None) ->
     return np.repeat(sums / weights, lengths)
 
 
-class IsotonicCalibrator:
+class IsotonicCalibrator(_BinaryCalibrator):
     """Isotonic calibration: the best non-decreasing step function from score to probability.
 
     Fits :func:`isotonic_regression` to the 0/1 labels sorted by score (tied
@@ -879,13 +887,6 @@ class IsotonicCalibrator:
         s = finite_array(scores, "scores")
         # np.interp clips to the end values outside the range, like out_of_bounds="clip".
         return np.interp(s, self.x_thresholds_, self.y_thresholds_)
-
-    def predict_proba(self, scores: ArrayLike) -> np.ndarray:
-        """Probabilities of classes 0 and 1, shape (n_samples, 2)."""
-        p = self.predict(scores)
-        return np.column_stack([1.0 - p, p])
-
-    __call__ = predict
 
     def __repr__(self) -> str:
         fitted = f", {self.x_thresholds_.size} points" if hasattr(self, "x_thresholds_") else ""
