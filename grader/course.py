@@ -32,7 +32,8 @@ import nbformat
 from grader.catalogue import Assignment, graded_cells, notebook_problem, read_notebook
 from grader.errors import CourseError
 from grader.paths import GRADER_DIR, NOTEBOOKS_DIR
-from grader.proficiency import Exercise, Outcome
+from grader.proficiency import Exercise, Measurement, Outcome
+from mlcourse.capstone import OUTCOME_MIME
 
 COURSE_ID = "mlcourse"
 LEARNER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -150,10 +151,16 @@ class Course:
             return sorted(student.id for student in gb.students)
 
     def outcomes(self, learner: str, exercises: list[Exercise]) -> list[Outcome]:
-        """Points per exercise from the gradebook, with a reason where points were lost."""
+        """Points per exercise from the gradebook, with a reason where points were lost.
+
+        Outcomes that a test cell measured against a target (tagged with
+        :data:`OUTCOME_MIME` in its outputs, as the capstone's are) come along
+        as :class:`~grader.proficiency.Measurement` s.
+        """
         from nbgrader.api import Gradebook, MissingEntry
 
         outcomes = []
+        graded_notebooks: dict[tuple[str, str], dict | None] = {}
         with Gradebook(self.db_url, COURSE_ID) as gb:
             for exercise in exercises:
                 try:
@@ -161,9 +168,15 @@ class Course:
                 except MissingEntry:
                     outcomes.append(Outcome(exercise, 0.0, self._missing_reason(learner, exercise)))
                     continue
+                key = (exercise.assignment, exercise.notebook)
+                if key not in graded_notebooks:
+                    graded_notebooks[key] = self._autograded_test_cells(learner, *key)
+                cells = graded_notebooks[key]
+                cell = None if cells is None else cells.get(exercise.grade_id)
+                measurements = read_measurements(cell.get("outputs", [])) if cell is not None else ()
                 earned = float(grade.score or 0.0)
-                reason = "" if earned >= exercise.points else self._failure_reason(learner, exercise)
-                outcomes.append(Outcome(exercise, min(earned, exercise.points), reason))
+                reason = "" if earned >= exercise.points else self._failure_reason(exercise, cells, measurements)
+                outcomes.append(Outcome(exercise, min(earned, exercise.points), reason, measurements))
         return outcomes
 
     def _missing_reason(self, learner: str, exercise: Exercise) -> str:
@@ -179,20 +192,26 @@ class Course:
         with Gradebook(self.db_url, COURSE_ID) as gb:
             gb.update_or_create_student(learner)
 
-    def _failure_reason(self, learner: str, exercise: Exercise) -> str:
-        """Why a test cell lost points, read from the autograded notebook's outputs."""
-        path = self.path("autograded", learner, exercise.assignment) / f"{exercise.notebook}.ipynb"
-        if not path.is_file():
-            return "not submitted"
+    def _autograded_test_cells(self, learner: str, assignment: str, notebook: str) -> dict | None:
+        """The graded cells of a learner's autograded notebook by grade_id; None if there is none to read."""
+        path = self.path("autograded", learner, assignment) / f"{notebook}.ipynb"
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception:
-            return "autograded notebook unreadable"
-        cell = next((c for c in graded_cells(nb) if c.metadata["nbgrader"].get("grade_id") == exercise.grade_id), None)
+            return None
+        return {cell.metadata["nbgrader"].get("grade_id"): cell for cell in graded_cells(nb)}
+
+    def _failure_reason(self, exercise: Exercise, cells: dict | None, measurements: tuple[Measurement, ...]) -> str:
+        """Why a test cell lost points, read from the autograded notebook's outputs."""
+        if cells is None:
+            return "autograded notebook missing or unreadable"
+        cell = cells.get(exercise.grade_id)
         if cell is None:
             return "test cell missing from the autograded notebook"
-        has_hidden = self._has_hidden_tests(exercise)
-        return describe_failure(cell.get("outputs", []), hide_details=has_hidden)
+        missed = [m for m in measurements if not m.passed]
+        if missed:
+            return "target not met: " + "; ".join(m.describe() for m in missed)
+        return describe_failure(cell.get("outputs", []), hide_details=self._has_hidden_tests(exercise))
 
     def _has_hidden_tests(self, exercise: Exercise) -> bool:
         source = self.notebooks_dir / exercise.assignment / f"{exercise.notebook}.ipynb"
@@ -207,6 +226,29 @@ def _cells_with_hidden_tests(source: Path) -> frozenset[str]:
         for cell in graded_cells(read_notebook(source))
         if "BEGIN HIDDEN TESTS" in cell.source
     )
+
+
+def read_measurements(outputs: list) -> tuple[Measurement, ...]:
+    """The outcomes a test cell displayed under :data:`OUTCOME_MIME`; malformed ones are skipped."""
+    found = []
+    for output in outputs:
+        data = output.get("data", {}).get(OUTCOME_MIME) if output.get("output_type") == "display_data" else None
+        if not isinstance(data, dict):
+            continue
+        try:
+            measured = data.get("measured")
+            found.append(Measurement(
+                name=str(data["name"])[:120],
+                measured=None if measured is None else float(measured),
+                target=float(data["target"]),
+                comparison=data["comparison"] if data["comparison"] in ("<=", ">=") else "?",
+                unit=str(data.get("unit", ""))[:20],
+                passed=data.get("passed") is True,
+                detail=str(data.get("detail", ""))[:400],
+            ))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(found)
 
 
 def describe_failure(outputs: list, hide_details: bool) -> str:

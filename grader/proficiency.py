@@ -5,6 +5,8 @@ Semantics (all numbers come from the rubric):
 * A stage's level is the highest tier ``t`` such that the learner earned at
   least ``mastery_fraction`` of the points at *every* tier ``1..t`` of that
   stage. A tier without exercises cannot be demonstrated, so it caps the level.
+* The capstone assignment's exercises count only towards the capstone rule
+  (passed at ``capstone.pass_fraction`` of its points), never towards a stage level.
 * A role is met when all of its requirements are met; the verdict is the
   highest role met, or ``None``.
 * Every unmet requirement becomes a :class:`Gap` that says what is missing, by
@@ -46,12 +48,36 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """An outcome a test cell measured against a stated target (the capstone's, for instance).
+
+    ``comparison`` is ``"<="`` or ``">="``; ``measured`` is None when nothing
+    could be measured. Informational: the points are what count.
+    """
+
+    name: str
+    measured: float | None
+    target: float
+    comparison: str
+    unit: str = ""
+    passed: bool = False
+    detail: str = ""
+
+    def describe(self) -> str:
+        """``serving (p99 latency): 31.2 ms (target <= 25 ms)``."""
+        unit = f" {self.unit}" if self.unit else ""
+        value = "not measured" if self.measured is None else f"{self.measured:.4g}{unit}"
+        return f"{self.name}: {value} (target {self.comparison} {self.target:.4g}{unit})"
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """Points a learner earned on one exercise, and why any were lost."""
+    """Points a learner earned on one exercise, why any were lost, and what its test measured."""
 
     exercise: Exercise
     earned: float
     reason: str = ""
+    measurements: tuple[Measurement, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -263,7 +289,7 @@ def check_role(role: Role, stages: dict[str, StageResult], capstone: CapstoneRes
             if gap is not None:
                 gaps.append(gap)
         elif isinstance(rule, CapstoneRule) and not capstone.passed:
-            unfinished = () if not capstone.possible else (f"{capstone.assignment} (all exercises)",)
+            unfinished = tuple(o.exercise.ref for o in capstone.outcomes if not o.complete)
             gaps.append(Gap("capstone passed", capstone.describe(), unfinished))
     return RoleCheck(role, tuple(gaps))
 
@@ -285,7 +311,10 @@ def assess(learner: str, outcomes: Sequence[Outcome], rubric: Rubric) -> Profici
     unknown = {o.exercise.stage for o in outcomes} - set(rubric.stage_ids)
     if unknown:
         raise ValueError(f"outcomes name stages the rubric does not define: {sorted(unknown)}")
-    stages = {s: score_stage(s, outcomes, rubric.mastery_fraction) for s in rubric.stage_ids}
+    # The capstone counts towards the Staff rule only: a stage level always
+    # means the same set of stage exercises, whether or not a release ships the capstone.
+    stage_outcomes = [o for o in outcomes if o.exercise.assignment != rubric.capstone_assignment]
+    stages = {s: score_stage(s, stage_outcomes, rubric.mastery_fraction) for s in rubric.stage_ids}
     capstone = score_capstone(outcomes, rubric)
     roles = tuple(check_role(role, stages, capstone) for role in rubric.roles)
     return Proficiency(learner, stages, capstone, roles, rubric)

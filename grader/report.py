@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -21,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from grader.paths import GRADER_DIR
-from grader.proficiency import Proficiency
+from grader.proficiency import Outcome, Proficiency
 from grader.rubric import CapstoneRule, LevelRule, Rubric
 
 # One colour and line style per role, lowest first, so that roles whose
@@ -104,15 +105,7 @@ def learner_record(result: Proficiency) -> dict:
                         "earned": tier.earned,
                         "possible": tier.possible,
                         "mastered": tier.mastered,
-                        "exercises": [
-                            {
-                                "ref": o.exercise.ref,
-                                "earned": o.earned,
-                                "possible": o.exercise.points,
-                                "reason": o.reason,
-                            }
-                            for o in tier.outcomes
-                        ],
+                        "exercises": [_exercise_record(o) for o in tier.outcomes],
                     }
                     for tier in result.stages[stage.id].tiers
                 ],
@@ -125,8 +118,21 @@ def learner_record(result: Proficiency) -> dict:
             "possible": result.capstone.possible,
             "passed": result.capstone.passed,
             "status": result.capstone.describe(),
+            "exercises": [_exercise_record(o) for o in result.capstone.outcomes],
         },
         "mastery_fraction": rubric.mastery_fraction,
+    }
+
+
+def _exercise_record(outcome: Outcome) -> dict:
+    """One exercise's points, reason, and any outcomes its test measured against targets."""
+    return {
+        "ref": outcome.exercise.ref,
+        "stage": outcome.exercise.stage,
+        "earned": outcome.earned,
+        "possible": outcome.exercise.points,
+        "reason": outcome.reason,
+        "measurements": [dataclasses.asdict(m) for m in outcome.measurements],
     }
 
 

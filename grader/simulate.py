@@ -28,16 +28,19 @@ class Profile:
     """A learner who solves the exercises at ``tiers`` and leaves the rest as stubs.
 
     ``by_stage`` overrides ``tiers`` for the stages it names, so a simulated
-    learner can be stronger in one stage than another.
+    learner can be stronger in one stage than another; ``also_solves`` names
+    solution cells (grade_ids) solved whatever their tier, such as part of
+    the capstone.
     """
 
     learner: str
     tiers: frozenset[int]
     description: str
     by_stage: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    also_solves: frozenset[str] = frozenset()
 
-    def solves(self, stage: str | None, tier: int | None) -> bool:
-        return tier in self.by_stage.get(stage, self.tiers)
+    def solves(self, stage: str | None, tier: int | None, grade_id: str = "") -> bool:
+        return grade_id in self.also_solves or tier in self.by_stage.get(stage, self.tiers)
 
 
 def _tiers(*tiers: int) -> frozenset[int]:
@@ -49,9 +52,10 @@ JUNIOR_CORE = ("dataset", "features", "modeling", "evaluation", "inference")
 DEMO_COHORT = (
     Profile("ada", _tiers(1, 2), "solves tiers 1-3 in the five core stages, 1-2 elsewhere (a Junior profile)",
             dict.fromkeys(JUNIOR_CORE, _tiers(1, 2, 3))),
-    Profile("grace", _tiers(1, 2, 3, 4), "solves tiers 1-4 (1-3 in feature engineering): a Senior profile",
-            {"features": _tiers(1, 2, 3)}),
-    Profile("linus", _tiers(1, 2, 3, 4, 5), "solves every tier, including the hidden-data tier 5"),
+    Profile("grace", _tiers(1, 2, 3, 4), "solves tiers 1-4 (1-3 in feature engineering) and half the capstone "
+            "(model and calibration, no serving or monitoring): a Senior who fails the capstone",
+            {"features": _tiers(1, 2, 3)}, frozenset({"cap1_build_scorer", "cap2_calibrate"})),
+    Profile("linus", _tiers(1, 2, 3, 4, 5), "solves every tier and the whole capstone: Staff"),
 )
 
 
@@ -68,19 +72,29 @@ def _solution_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNod
     }
 
 
+def substitute_solutions(released: nbformat.NotebookNode, code: Mapping[str, str]) -> nbformat.NotebookNode:
+    """A copy of ``released`` whose solution cells named in ``code`` (grade_id -> source) hold that source."""
+    solved = nbformat.from_dict(released)
+    cells = _solution_cells(solved)
+    unknown = sorted(set(code) - set(cells))
+    if unknown:
+        raise ValueError(f"no solution cells {unknown} in this notebook; it has {sorted(cells)}")
+    for grade_id, source in code.items():
+        cells[grade_id].source = source
+    return solved
+
+
 def solve(released: nbformat.NotebookNode, source: nbformat.NotebookNode, profile: Profile) -> nbformat.NotebookNode:
     """A copy of ``released`` with the solution cells ``profile`` solves filled in from ``source``.
 
     Stage and tier of a solution cell are its ``metadata.mlcourse`` in the source.
     """
-    solutions = _solution_cells(source)
-    solved = nbformat.from_dict(released)
-    for grade_id, cell in _solution_cells(solved).items():
-        reference = solutions[grade_id]
+    code = {}
+    for grade_id, reference in _solution_cells(source).items():
         tags = reference.metadata.get("mlcourse", {})
-        if profile.solves(tags.get("stage"), tags.get("tier")):
-            cell.source = strip_solution_markers(reference.source)
-    return solved
+        if profile.solves(tags.get("stage"), tags.get("tier"), grade_id):
+            code[grade_id] = strip_solution_markers(reference.source)
+    return substitute_solutions(released, code)
 
 
 def write_submission(release_dir: Path, assignment: Assignment, profile: Profile, submissions_dir: Path) -> Path:

@@ -45,7 +45,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -949,7 +949,7 @@ class MonitoringStream(NamedTuple):
 
     frame: pd.DataFrame
     reference: pd.DataFrame
-    model: DeployedModel
+    model: Any  # the DeployedModel, or the scorer passed in
     reference_end: int
     incidents: tuple[int, ...]
     benign: tuple[int, ...]
@@ -964,6 +964,8 @@ def make_monitoring_stream(
     drift: Sequence[Any] = (),
     shifts: Sequence[FeatureShift] = (),
     initial_pattern: str = "stolen_card",
+    scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    world_overrides: Mapping[str, Any] | None = None,
 ) -> MonitoringStream:
     """A world, a model trained on its first ``reference_end`` days, and the scored stream.
 
@@ -972,6 +974,12 @@ def make_monitoring_stream(
     be in production. ``drift`` is the world's schedule of
     :class:`~mlcourse.world.DriftEvent` (concept drift); ``shifts`` are data
     incidents applied to the raw inputs before scoring. About two seconds.
+
+    ``scorer`` replaces the course's model with your own: a callable mapping a
+    frame of transactions to P(fraud), shape ``(n_rows,)`` (it becomes
+    ``MonitoringStream.model``). ``world_overrides`` are further
+    :class:`~mlcourse.world.WorldConfig` fields of the generated world (the
+    capstone's world variant, for instance).
     """
     from mlcourse.world import make_world
 
@@ -984,17 +992,28 @@ def make_monitoring_stream(
         raise ValueError(f"drift events must come after the reference period (day >= {reference_end})")
     per_day = integer_at_least(transactions_per_day, "transactions_per_day", 100)
     n = per_day * n_days
-    world = make_world(seed=seed, n_transactions=n, n_customers=max(1_000, n // 10), n_days=n_days,
-                       drift=drift, initial_pattern=initial_pattern)
+    if scorer is not None and not callable(scorer):
+        raise ValueError(f"scorer must be a callable frame -> P(fraud) or None, got {type(scorer).__name__}")
+    world = make_world(**{"initial_pattern": initial_pattern, **(world_overrides or {})}, seed=seed,
+                       n_transactions=n, n_customers=max(1_000, n // 10), n_days=n_days, drift=drift)
     tx = world.transactions
-    fit_end = int(round(0.7 * reference_end))
-    model = train_deployed_model(tx[tx["day"] < fit_end], tx[(tx["day"] >= fit_end) & (tx["day"] < reference_end)])
+    if scorer is None:
+        fit_end = int(round(0.7 * reference_end))
+        model = train_deployed_model(tx[tx["day"] < fit_end],
+                                     tx[(tx["day"] >= fit_end) & (tx["day"] < reference_end)])
+        scorer = model.predict_proba
+    else:
+        model = scorer
     frame = tx
     for k, sh in enumerate(shifts):
         if sh.day < reference_end:
             raise ValueError(f"shifts must start after the reference period (day >= {reference_end}), got {sh.day}")
         frame = apply_shift(frame, sh, seed=seed + k)
-    frame = frame.assign(score=model.predict_proba(frame))
+    scores = np.asarray(scorer(frame), dtype=np.float64).ravel()
+    if scores.shape != (len(frame),) or not np.all((scores >= 0) & (scores <= 1)):
+        raise ValueError(f"scorer must return one probability in [0, 1] per row ({len(frame)}), "
+                         f"got shape {scores.shape}")
+    frame = frame.assign(score=scores)
     incidents = sorted({e.day for e in drift} | {s.day for s in shifts if s.column in MODEL_FEATURES})
     benign = sorted({s.day for s in shifts if s.column not in MODEL_FEATURES})
     # The reference as the platform knows it on day reference_end - 1: no ground truth, only the

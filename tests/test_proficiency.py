@@ -62,7 +62,7 @@ def test_full_marks_without_capstone_stops_at_senior(rubric):
     assert result.verdict.id == "senior"
     [gap] = result.next_role.gaps
     assert gap.requirement == "capstone passed"
-    assert "0%" in gap.shortfall and "10_capstone (all exercises)" in gap.exercises
+    assert "0%" in gap.shortfall and gap.exercises == ("10_capstone/cap_0", "10_capstone/cap_1")
 
 
 def test_level_needs_mastery_at_every_lower_tier(rubric):
@@ -145,3 +145,15 @@ def test_more_points_never_lower_a_level_or_the_role(rubric, base, extra):
     assert all(b.levels[s] >= a.levels[s] for s in STAGES), (a.levels, b.levels)
     rank = lambda r: ROLE_RANK[r.verdict.id if r.verdict else None]  # noqa: E731
     assert rank(b) >= rank(a)
+
+
+def test_capstone_points_never_change_a_stage_level(rubric):
+    # The capstone's exercises carry a stage tag (here "feedback", tier 5), but a
+    # failed capstone must not pull that stage's tier 5 below mastery, nor a
+    # passed one lift it.
+    full = {(s, t): 1.0 for s in STAGES for t in range(1, 6)}
+    without = assess("a", outcomes(full, catalogue()), rubric)
+    with_capstone = assess("b", outcomes({**full, "capstone": 1.0}, catalogue()), rubric)
+    assert without.levels == with_capstone.levels and set(without.levels.values()) == {5}
+    stages_only = assess("c", outcomes({"capstone": 1.0}, catalogue()), rubric)
+    assert set(stages_only.levels.values()) == {0} and stages_only.capstone.passed
