@@ -14,6 +14,10 @@ export MPLBACKEND := Agg
 .PHONY: demo test lint lab bench clean
 
 $(STAMP): pyproject.toml
+	# The grader runs learner code inside bubblewrap (Debian package bubblewrap).
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -qq bubblewrap; } || echo "note: bubblewrap is not installed; grading will refuse \
+	to run learner code without it (install the Debian package 'bubblewrap', or pass --unsafe-no-sandbox)"
 	$(PYTHON) -m venv $(VENV)
 	# torch is pinned to the CPU build torch==2.13.0 in pyproject.toml.
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'

@@ -1,7 +1,8 @@
 """``mlcourse``: the instructor's and assessor's command line.
 
     mlcourse release [ASSIGNMENT ...]      student versions via nbgrader generate_assignment
-    mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader
+    mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader, sandboxed
+    mlcourse feedback                      learners' feedback pages, hidden tests removed
     mlcourse report                        proficiency reports (HTML + JSON per learner, cohort CSV)
     mlcourse demo                          all of the above on a simulated cohort
     mlcourse rubric check [PATH]           validate a rubric file
@@ -26,10 +27,30 @@ from grader.paths import NOTEBOOKS_DIR
 DEFAULT_COURSE_DIR = Path(os.environ.get("MLCOURSE_COURSE_DIR", "course"))
 
 
+def _limits(args):
+    from grader.sandbox import SandboxLimits
+
+    given = {name: getattr(args, name) for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb",
+                                                    "cell_timeout_s", "notebook_timeout_s")
+             if getattr(args, name, None) is not None}
+    try:
+        return SandboxLimits(**given)
+    except ValueError as exc:
+        raise CourseError(str(exc)) from None
+
+
+def _sandboxed(args) -> bool:
+    if getattr(args, "unsafe_no_sandbox", False):
+        print("mlcourse: warning: --unsafe-no-sandbox: learner code runs unconfined, as this user", file=sys.stderr)
+        return False
+    return True
+
+
 def _course(args):
     from grader.course import Course
 
-    return Course(args.course_dir, notebooks_dir=args.notebooks, db_url=args.db)
+    return Course(args.course_dir, notebooks_dir=args.notebooks, db_url=args.db, limits=_limits(args),
+                  sandbox=_sandboxed(args))
 
 
 def cmd_release(args) -> int:
@@ -57,10 +78,18 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_feedback(args) -> int:
+    from grader.commands import feedback_course
+
+    written = feedback_course(_course(args), args.assignment, args.learner)
+    print(f"{len(written)} feedback page(s) under {args.course_dir / 'feedback'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from grader.commands import run_demo
 
-    reports = run_demo(args.out, args.rubric)
+    reports = run_demo(args.out, args.rubric, sandbox=_sandboxed(args))
     print("\nReports written:")
     for learner, page in reports.learner_pages.items():
         print(f"  {learner:>8}: {page}")
@@ -93,7 +122,7 @@ def cmd_lint(args) -> int:
 def cmd_check(args) -> int:
     from grader.selfcheck import check_assignments
 
-    checks = check_assignments(args.notebooks, args.assignments, args.keep)
+    checks = check_assignments(args.notebooks, args.assignments, args.keep, sandbox=_sandboxed(args))
     for check in checks:
         print(check.describe())
     broken = [c for c in checks if not c.ok]
@@ -112,6 +141,8 @@ def cmd_bench_inference(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from grader.sandbox import SandboxLimits
+
     parser = argparse.ArgumentParser(
         prog="mlcourse",
         description="Release, autograde and report on the mlcourse ML-engineering curriculum (built on nbgrader).",
@@ -129,11 +160,33 @@ def build_parser() -> argparse.ArgumentParser:
     course_options(p)
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("grade", help="autograde submissions with nbgrader into the gradebook")
+    def sandbox_options(p, limits=True):
+        p.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="run learner code unconfined (no bubblewrap); only for code you trust")
+        if not limits:
+            return
+        defaults = SandboxLimits()
+        for name, unit, what in [("memory_mb", "MiB", "address space per kernel"),
+                                 ("cpu_seconds", "s", "CPU time per kernel"),
+                                 ("processes", "", "processes and threads per kernel"),
+                                 ("file_size_mb", "MiB", "largest file a kernel may write"),
+                                 ("cell_timeout_s", "s", "wall clock per cell"),
+                                 ("notebook_timeout_s", "s", "wall clock per notebook")]:
+            p.add_argument("--" + name.removesuffix("_s").replace("_", "-"), dest=name, type=int, default=None,
+                           help=f"{what} (default {getattr(defaults, name)}{' ' + unit if unit else ''})")
+
+    p = sub.add_parser("grade", help="autograde submissions with nbgrader into the gradebook, in a sandbox")
     p.add_argument("submissions", type=Path, help="folder of <learner>/<assignment>/<notebook>.ipynb")
     p.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
     course_options(p)
+    sandbox_options(p)
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("feedback", help="feedback pages for learners, with hidden tests removed")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--learner", action="append", help="only this learner (repeatable)")
+    course_options(p)
+    p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("report", help="write proficiency reports from the gradebook")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: <course-dir>/reports)")
@@ -144,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="release, simulate a cohort, autograde and report, end to end")
     p.add_argument("--out", type=Path, default=Path("build/demo"), help="output folder (default: build/demo)")
     p.add_argument("--rubric", type=Path, default=None, help="rubric YAML (default: rubrics/proficiency.yaml)")
+    sandbox_options(p, limits=False)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("rubric", help="rubric tools")
@@ -164,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="source notebooks folder")
     p.add_argument("--keep", type=Path, default=None, help="keep the scratch course in this folder")
+    sandbox_options(p, limits=False)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("lint", help="check source notebooks against the course rules")

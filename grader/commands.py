@@ -45,6 +45,23 @@ def assess_cohort(course: Course, rubric: Rubric) -> list[Proficiency]:
     return [assess(learner, course.outcomes(learner, exercises), rubric) for learner in course.learners()]
 
 
+def feedback_course(course: Course, assignments: list[str] | None = None, learners: list[str] | None = None,
+                    progress: Progress = print) -> list[Path]:
+    """nbgrader's feedback pages for graded submissions, hidden tests removed; returns the HTML paths."""
+    known = course.learners()
+    unknown = sorted(set(learners or ()) - set(known))
+    if unknown:
+        raise CourseError(f"unknown learner(s) {', '.join(unknown)}; the gradebook has: {', '.join(known)}")
+    written = []
+    for assignment in select_assignments(course.notebooks_dir, assignments):
+        for learner in learners or known:
+            pages = course.feedback(learner, assignment.id)
+            written += pages
+            if pages:
+                progress(f"feedback {learner}/{assignment.id}: {len(pages)} page(s)")
+    return written
+
+
 @dataclass(frozen=True)
 class ReportSet:
     learner_pages: dict[str, Path]
@@ -65,10 +82,11 @@ def report_course(course: Course, rubric: Rubric, out_dir: Path, progress: Progr
     return ReportSet(pages, write_cohort_csv(results, rubric, out_dir / "cohort.csv"))
 
 
-def run_demo(out_dir: Path, rubric_path: Path | None = None, progress: Progress = print) -> ReportSet:
-    """Release the course, simulate a small cohort, autograde it, and write reports."""
+def run_demo(out_dir: Path, rubric_path: Path | None = None, progress: Progress = print,
+             sandbox: bool = True) -> ReportSet:
+    """Release the course, simulate a small cohort, autograde it (sandboxed), and write reports."""
     rubric = load_rubric(rubric_path)
-    course = Course(out_dir / "course")
+    course = Course(out_dir / "course", sandbox=sandbox)
     submissions_dir = out_dir / "submissions"
     progress(f"[1/4] releasing the course into {course.root}")
     release_course(course, progress=progress)

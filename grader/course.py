@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from grader.catalogue import Assignment, graded_cells, notebook_problem, read_no
 from grader.errors import CourseError
 from grader.paths import GRADER_DIR, NOTEBOOKS_DIR
 from grader.proficiency import Exercise, Measurement, Outcome
+from grader.preprocessors import TAMPERING
+from grader.sandbox import KERNEL_DIED, NOTEBOOK_TIME_LIMIT, SandboxedKernelManager, SandboxLimits, find_bwrap
 from mlcourse.capstone import OUTCOME_MIME
 
 COURSE_ID = "mlcourse"
@@ -71,10 +74,15 @@ class GradeRun:
 class Course:
     """An nbgrader course directory bound to this project's source notebooks."""
 
-    def __init__(self, root: str | Path, notebooks_dir: Path = NOTEBOOKS_DIR, db_url: str | None = None):
+    def __init__(self, root: str | Path, notebooks_dir: Path = NOTEBOOKS_DIR, db_url: str | None = None,
+                 limits: SandboxLimits | None = None, sandbox: bool = True):
+        """``limits`` bound every learner kernel (defaults: :class:`SandboxLimits`); with
+        ``sandbox=False`` only the time limits apply and learner code runs unconfined."""
         self.root = Path(root).resolve()
         self.notebooks_dir = Path(notebooks_dir).resolve()
         self.db_url = db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+        self.limits = limits or SandboxLimits()
+        self.sandbox = sandbox
         self._api = None
 
     # -- nbgrader plumbing -------------------------------------------------
@@ -85,6 +93,14 @@ class Course:
         config.CourseDirectory.root = str(self.root)
         config.CourseDirectory.course_id = COURSE_ID
         config.CourseDirectory.db_url = self.db_url
+        config.CheckIntegrity.source_root = str(self.root / "source")
+        config.Execute.timeout = self.limits.cell_timeout_s
+        config.GuardedExecute.notebook_timeout = self.limits.notebook_timeout_s
+        if self.sandbox:
+            find_bwrap()  # refuse, with the reason, rather than run learner code unconfined
+            config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
+            for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb"):
+                setattr(config.SandboxedKernelManager, name, getattr(self.limits, name))
         return config
 
     @property
@@ -133,13 +149,67 @@ class Course:
         shutil.copytree(files, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
     def autograde(self, learner: str, assignment: str) -> GradeRun:
-        """Run nbgrader's autograde on one staged submission."""
+        """Run nbgrader's autograde on one staged submission.
+
+        A run that fails never costs the learner what an earlier run recorded:
+        their grades and autograded notebooks from before are put back.
+        """
         start = time.perf_counter()
-        result = self.api.autograde(assignment, learner, force=True, create=True)
-        seconds = time.perf_counter() - start
-        if result["success"]:
-            return GradeRun(learner, assignment, True, seconds=seconds)
-        return GradeRun(learner, assignment, False, _last_error(result), seconds)
+        earlier = self._recorded_grades(learner, assignment)
+        autograded = self.path("autograded", learner, assignment)
+        backup = Path(tempfile.mkdtemp(prefix="mlcourse-keep-")) / "autograded"
+        if earlier and autograded.is_dir():
+            shutil.copytree(autograded, backup)
+        try:
+            result = self.api.autograde(assignment, learner, force=True, create=True)
+            seconds = time.perf_counter() - start
+            if result["success"]:
+                return GradeRun(learner, assignment, True, seconds=seconds)
+            message = _last_error(result)
+            if earlier:
+                self._restore_grades(learner, assignment, earlier)
+                if backup.is_dir():
+                    shutil.rmtree(autograded, ignore_errors=True)
+                    shutil.copytree(backup, autograded)
+                message += " (the grades recorded before this run are kept)"
+            return GradeRun(learner, assignment, False, message, seconds)
+        finally:
+            shutil.rmtree(backup.parent, ignore_errors=True)
+
+    def _recorded_grades(self, learner: str, assignment: str) -> dict[tuple[str, str], tuple]:
+        """``(notebook, grade_id) -> (auto_score, manual_score)`` already in the gradebook; {} if none."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        if self.db_url.startswith("sqlite:///") and not Path(self.db_url.removeprefix("sqlite:///")).is_file():
+            return {}
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            try:
+                submission = gb.find_submission(assignment, learner)
+            except MissingEntry:
+                return {}
+            return {(nb.name, grade.name): (grade.auto_score, grade.manual_score)
+                    for nb in submission.notebooks for grade in nb.grades}
+
+    def _restore_grades(self, learner: str, assignment: str, grades: dict[tuple[str, str], tuple]) -> None:
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            for (notebook, grade_id), (auto_score, manual_score) in grades.items():
+                try:
+                    grade = gb.find_grade(grade_id, notebook, assignment, learner)
+                except MissingEntry:
+                    continue
+                grade.auto_score, grade.manual_score = auto_score, manual_score
+            gb.db.commit()
+
+    def feedback(self, learner: str, assignment: str) -> list[Path]:
+        """nbgrader's feedback HTML for one graded submission (hidden tests scrubbed); [] if not graded."""
+        if not self.path("autograded", learner, assignment).is_dir():
+            return []
+        result = self.api.generate_feedback(assignment, learner, force=True)
+        if not result["success"]:
+            raise CourseError(f"nbgrader could not write feedback for {learner}/{assignment}: {_last_error(result)}")
+        return sorted(self.path("feedback", learner, assignment).glob("*.html"))
 
     # -- reading results ----------------------------------------------------
     def learners(self) -> list[str]:
@@ -175,7 +245,7 @@ class Course:
                 cell = None if cells is None else cells.get(exercise.grade_id)
                 measurements = read_measurements(cell.get("outputs", [])) if cell is not None else ()
                 earned = float(grade.score or 0.0)
-                reason = "" if earned >= exercise.points else self._failure_reason(exercise, cells, measurements)
+                reason = "" if earned >= exercise.points else self._failure_reason(learner, exercise, cells, measurements)
                 outcomes.append(Outcome(exercise, min(earned, exercise.points), reason, measurements))
         return outcomes
 
@@ -201,10 +271,11 @@ class Course:
             return None
         return {cell.metadata["nbgrader"].get("grade_id"): cell for cell in graded_cells(nb)}
 
-    def _failure_reason(self, exercise: Exercise, cells: dict | None, measurements: tuple[Measurement, ...]) -> str:
+    def _failure_reason(self, learner: str, exercise: Exercise, cells: dict | None,
+                        measurements: tuple[Measurement, ...]) -> str:
         """Why a test cell lost points, read from the autograded notebook's outputs."""
         if cells is None:
-            return "autograded notebook missing or unreadable"
+            return self._missing_reason(learner, exercise)
         cell = cells.get(exercise.grade_id)
         if cell is None:
             return "test cell missing from the autograded notebook"
@@ -262,13 +333,20 @@ def describe_failure(outputs: list, hide_details: bool) -> str:
             name, value = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
             if name == "NotImplementedError":
                 return "not implemented"
-            if name == "CellTimeoutError":
+            if name in ("CellTimeoutError", "KeyboardInterrupt"):
+                # The grader interrupts a cell that runs past its time limit.
                 return "timed out"
+            if name == TAMPERING:
+                return f"tampering: {value[:300]}"
+            if name == KERNEL_DIED:
+                return "the kernel died (it exited, crashed, or hit the CPU-time limit)"
+            if name == NOTEBOOK_TIME_LIMIT:
+                return "not run: the notebook used up its time limit"
+            if name == "MemoryError":
+                return "ran out of memory (the sandbox's memory limit)"
             if name == "AssertionError":
                 return "wrong answer" if hide_details or not value else f"wrong answer: {value[:200]}"
             return f"error: {name}" + ("" if hide_details or not value else f": {value[:200]}")
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            return "wrote to stderr (nbgrader scores such a test cell as failed)"
     return "partial credit"
 
 

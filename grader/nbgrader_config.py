@@ -5,14 +5,41 @@ id and gradebook URL are filled in at run time. Settings here are the ones a
 course maintainer tunes; each says why it differs from nbgrader's default.
 """
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from grader.preprocessors import CheckIntegrity, ScrubHiddenTests, StderrIsNotFailure
+from grader.sandbox import GuardedExecute
+
 c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
 
 # The stub a learner sees in place of each solution region.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Exercises train small models; nbgrader's 30 s default per cell is too tight
-# on a 2-core machine, but a runaway cell must still end.
-c.Execute.timeout = 120
+# nbgrader's autograde steps, with three of ours before the grades are saved:
+# GuardedExecute (a per-notebook time budget, and a kernel that dies becomes a
+# result instead of aborting the learner's run; grader.course adds the
+# sandbox), StderrIsNotFailure (a warning is not a failed test: assertions
+# decide) and CheckIntegrity (solutions that game the tests score zero, with
+# the reason).
+c.Autograde.autograde_preprocessors = [
+    GuardedExecute, StderrIsNotFailure, CheckIntegrity, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+
+# Feedback shows the autograded notebook: take the hidden tests, and what their
+# run showed, back out of it (nbgrader issue #917).
+c.GenerateFeedback.preprocessors = [GetGrades, ScrubHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# The time limits per cell and per notebook, and the sandbox's, are set by
+# grader.course from grader.sandbox.SandboxLimits (one place for every limit).
 c.Execute.startup_timeout = 120
 
 # A learner who deletes a test cell must not escape it: nbgrader puts the

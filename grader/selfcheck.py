@@ -64,12 +64,13 @@ def check_assignments(
     assignments: list[str] | None = None,
     work_dir: Path | None = None,
     progress: Callable[[str], None] = print,
+    sandbox: bool = True,
 ) -> list[CellCheck]:
-    """Release, autograde stub and solution, and compare per graded cell."""
+    """Release, autograde stub and solution (in the grading sandbox), and compare per graded cell."""
     chosen = select_assignments(notebooks_dir, assignments)
     scratch = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="mlcourse-check-"))
     try:
-        course = Course(scratch / "course", notebooks_dir=notebooks_dir)
+        course = Course(scratch / "course", notebooks_dir=notebooks_dir, sandbox=sandbox)
         submissions = scratch / "submissions"
         for assignment in chosen:
             release = course.release(assignment)

@@ -1,0 +1,227 @@
+"""Integrity checks: solution code that games the tests instead of solving the exercise.
+
+A learner's solution cells run in the same Python process as the test cells
+that judge them, so a solution can change what the tests rely on. This module
+reads every solution cell of a submission (statically, with :mod:`ast`) and
+reports:
+
+* **monkeypatching** of what tests rely on: assigning to (or ``setattr`` on,
+  or ``del``-eting from) ``builtins``, ``numpy`` and its ``testing`` helpers,
+  ``math``, ``pandas``, the ``mlcourse`` modules, ``sys.modules``,
+  ``sys.excepthook``, or IPython's traceback display (``showtraceback``,
+  ``set_custom_exc``);
+* **comparison tricks**: a class that defines ``__eq__``, ``__ne__``,
+  ``__bool__`` or an ordering method, so that ``assert answer == expected``
+  holds for anything;
+* **dynamic code** that hides what it calls: ``eval``, ``exec``, ``compile``,
+  ``__import__``, ``importlib``, ``globals()`` / ``vars()`` writes;
+* **forbidden names**: the library's reference implementation of the very
+  function an exercise asks for, declared per exercise in the *source*
+  notebook as ``metadata.mlcourse.forbid = ["mlcourse.evaluation.binary_counts", ...]``,
+  whether reached through an alias (``ev.binary_counts``), a ``from`` import,
+  or ``getattr(ev, "binary_counts")``.
+
+Each finding names the cell and what it does. Static analysis cannot see
+everything (code built from strings at run time, say); the sandbox limits
+what such code can reach, and the README says what is not protected.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+#: Modules whose attributes a solution must never replace.
+PROTECTED_MODULES = ("builtins", "numpy", "numpy.testing", "math", "pandas", "pandas.testing", "mlcourse", "sys",
+                     "IPython", "unittest", "pytest")
+#: Attributes of any object that replace how errors are shown or caught.
+PROTECTED_ATTRIBUTES = ("showtraceback", "showsyntaxerror", "set_custom_exc", "excepthook", "_showtraceback",
+                        "custom_exceptions")
+COMPARISON_METHODS = ("__eq__", "__ne__", "__bool__", "__lt__", "__le__", "__gt__", "__ge__", "__len__")
+DYNAMIC_CALLS = ("eval", "exec", "compile", "__import__")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One integrity problem in one cell."""
+
+    grade_id: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.grade_id}, line {self.line}: {self.message}"
+
+
+def module_aliases(sources: Iterable[str]) -> dict[str, str]:
+    """Names bound to modules or module attributes by imports: ``{"ev": "mlcourse.evaluation", ...}``."""
+    aliases: dict[str, str] = {}
+    for source in sources:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for name in node.names:
+                    aliases[name.asname or name.name.split(".")[0]] = name.name if name.asname else name.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for name in node.names:
+                    aliases[name.asname or name.name] = f"{node.module}.{name.name}"
+    return aliases
+
+
+def _parse(source: str) -> ast.Module | None:
+    # IPython magics and shell escapes are not Python; a cell that does not parse is judged by running it.
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def dotted_name(node: ast.AST, aliases: Mapping[str, str]) -> str | None:
+    """``np.testing.assert_allclose`` -> ``"numpy.testing.assert_allclose"`` when ``np`` is an alias of numpy."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(aliases.get(node.id, node.id))
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "get_ipython":
+        parts.append("IPython.shell")
+    else:
+        return None
+    return ".".join(reversed(parts))
+
+
+def _protected(name: str | None) -> bool:
+    if name is None:
+        return False
+    if name.rsplit(".", 1)[-1] in PROTECTED_ATTRIBUTES:
+        return True
+    return any(name == m or name.startswith(m + ".") for m in PROTECTED_MODULES)
+
+
+def _targets(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return [node.target]
+    if isinstance(node, ast.Delete):
+        return list(node.targets)
+    return []
+
+
+def check_solution(grade_id: str, source: str, aliases: Mapping[str, str], forbidden: Iterable[str] = ()) -> list[Finding]:
+    """Integrity findings in one solution cell (empty when it is clean)."""
+    tree = _parse(source)
+    if tree is None:
+        return []
+    forbidden = set(forbidden)
+    local = {**aliases, **module_aliases([source])}
+    findings: list[Finding] = []
+
+    def flag(node: ast.AST, message: str) -> None:
+        findings.append(Finding(grade_id, getattr(node, "lineno", 0), message))
+
+    for node in ast.walk(tree):
+        for target in _targets(node):
+            name = dotted_name(target.value, local) if isinstance(target, ast.Subscript) else None
+            if isinstance(target, ast.Attribute) and _protected(dotted_name(target, local)):
+                flag(node, f"replaces {dotted_name(target, local)}, which the tests rely on")
+            elif isinstance(target, ast.Subscript) and name in ("sys.modules", "builtins.__dict__"):
+                flag(node, f"changes {name}, which the tests rely on")
+            elif isinstance(target, ast.Name) and target.id == "__builtins__":
+                flag(node, "replaces __builtins__")
+            elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Call)
+                  and isinstance(target.value.func, ast.Name) and target.value.func.id in ("globals", "vars")):
+                flag(node, f"rebinds names through {target.value.func.id}()")
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in COMPARISON_METHODS:
+                    flag(item, f"class {node.name} defines {item.name}, which can make any assert comparison pass")
+        if isinstance(node, ast.Call):
+            findings += _check_call(grade_id, node, local, forbidden)
+        if isinstance(node, ast.Attribute | ast.Name) and forbidden:
+            name = dotted_name(node, local)
+            if name in forbidden:
+                flag(node, f"uses {name}, the library's reference solution to this exercise")
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in forbidden:
+                    flag(node, f"imports {node.module}.{alias.name}, the library's reference solution to this exercise")
+            if node.module == "importlib" or node.module.startswith("importlib."):
+                flag(node, "imports importlib: modules must be imported by name")
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "importlib" for a in node.names):
+            flag(node, "imports importlib: modules must be imported by name")
+    return sorted(set(findings), key=lambda f: (f.line, f.message))
+
+
+def _check_call(grade_id: str, node: ast.Call, aliases: Mapping[str, str], forbidden: set[str]) -> list[Finding]:
+    findings = []
+    func = dotted_name(node.func, aliases)
+    line = node.lineno
+    if isinstance(node.func, ast.Name) and node.func.id in DYNAMIC_CALLS:
+        findings.append(Finding(grade_id, line, f"calls {node.func.id}(): code built at run time cannot be checked"))
+    if func in ("setattr", "delattr", "builtins.setattr", "builtins.delattr") and node.args:
+        target = dotted_name(node.args[0], aliases)
+        if _protected(target) or (len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+                                  and node.args[1].value in PROTECTED_ATTRIBUTES):
+            findings.append(Finding(grade_id, line, f"{func}() on {target}, which the tests rely on"))
+    if func == "getattr" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+        target = f"{dotted_name(node.args[0], aliases)}.{node.args[1].value}"
+        if target in forbidden:
+            findings.append(Finding(grade_id, line, f"uses {target}, the library's reference solution to this exercise"))
+    if func and func.rsplit(".", 1)[-1] in PROTECTED_ATTRIBUTES:
+        findings.append(Finding(grade_id, line, f"calls {func}(): it changes how test failures are reported"))
+    if func in ("sys.settrace", "sys.setprofile", "threading.settrace"):
+        findings.append(Finding(grade_id, line, f"calls {func}(): it can watch or change the tests as they run"))
+    return findings
+
+
+def _defined_functions(source: str) -> list[str]:
+    tree = _parse(source)
+    return [] if tree is None else [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+
+
+def forbidden_names(source_cell) -> set[str]:
+    """The names a solution cell may not use, from the *source* notebook's cell.
+
+    ``metadata.mlcourse.forbid`` lists them explicitly; besides, a function
+    or class the exercise asks for may not come from the stage's own library
+    module under the same name (``def psi`` in a monitoring exercise may not
+    call ``mlcourse.monitoring.psi``).
+    """
+    import importlib
+
+    tags = source_cell.get("metadata", {}).get("mlcourse", {})
+    names = {str(n) for n in tags.get("forbid", [])}
+    stage = tags.get("stage")
+    try:
+        module = importlib.import_module(f"mlcourse.{stage}") if stage else None
+    except ImportError:
+        module = None
+    if module is not None:
+        names |= {f"mlcourse.{stage}.{name}" for name in _defined_functions(source_cell.source) if hasattr(module, name)}
+    return names
+
+
+def check_notebook(submitted, source) -> list[Finding]:
+    """Integrity findings of every solution cell of ``submitted``, judged with ``source``'s declarations.
+
+    Both are nbformat notebooks; cells are matched by nbgrader grade_id.
+    Imports anywhere in the submission count for aliases (a setup cell's
+    ``from mlcourse import evaluation as ev`` is how solutions reach the library).
+    """
+    def solution_cells(nb):
+        return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+    reference = solution_cells(source)
+    aliases = module_aliases(c.source for c in submitted.cells if c.cell_type == "code")
+    findings = []
+    for grade_id, cell in solution_cells(submitted).items():
+        forbid = forbidden_names(reference[grade_id]) if grade_id in reference else set()
+        findings += check_solution(grade_id, cell.source, aliases, forbid)
+    return findings

@@ -1,0 +1,117 @@
+"""The course's own steps in nbgrader's autograde and feedback pipelines (see ``nbgrader_config.py``).
+
+* :class:`CheckIntegrity` runs after execution: a solution cell that games
+  the tests (:mod:`grader.integrity`) zeroes the test cells it could affect,
+  with the reason as the error: the whole notebook for tampering with what
+  every test relies on, that exercise's tests for using the library's
+  reference solution.
+* :class:`ScrubHiddenTests` runs when feedback is generated: nbgrader's
+  feedback shows the autograded notebook, whose test cells hold the hidden
+  tests again (nbgrader issue #917), and whose outputs can show hidden data
+  (a traceback line, an assertion message, a learner's ``print`` of its
+  inputs). It removes all of that from the cells that have hidden tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Unicode
+
+from grader.integrity import check_notebook
+from mlcourse.capstone import OUTCOME_MIME
+
+#: The error name a test cell gets when integrity checks zero it.
+TAMPERING = "Tampering"
+
+
+def _error(ename: str, evalue: str):
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class CheckIntegrity(NbGraderPreprocessor):
+    """Zero the test cells a tampering solution cell could affect, with the finding as the reason."""
+
+    source_root = Unicode("", help="the course's source folder, holding each exercise's declarations").tag(
+        config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
+        source_path = Path(self.source_root) / info.get("assignment", "") / f"{info.get('notebook', '')}.ipynb"
+        if not self.source_root or not source_path.is_file():
+            self.log.warning("integrity checks skipped: no source notebook at %s", source_path)
+            return nb, resources
+        findings = check_notebook(nb, nbformat.read(source_path, as_version=4))
+        if not findings:
+            return nb, resources
+        notebook_wide = [f for f in findings if "reference solution" not in f.message]
+        tests_of = _tests_by_solution(nb)
+        for finding in findings:
+            self.log.warning("integrity: %s", finding)
+        for cell in nb.cells:
+            if not utils.is_grade(cell) or cell.cell_type != "code":
+                continue
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            blame = notebook_wide or [f for f in findings if grade_id in tests_of.get(f.grade_id, ())]
+            if blame:
+                cell.outputs = [*cell.get("outputs", []), _error(TAMPERING, str(blame[0]))]
+        return nb, resources
+
+
+def _tests_by_solution(nb) -> dict[str, list[str]]:
+    """Each solution cell's grade_id -> the graded cells after it, up to the next solution cell."""
+    owners: dict[str, list[str]] = {}
+    current = None
+    for cell in nb.cells:
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("solution"):
+            current = grading.get("grade_id")
+            owners.setdefault(current, [])
+        elif grading.get("grade") and current is not None:
+            owners[current].append(grading.get("grade_id"))
+    return owners
+
+
+class ScrubHiddenTests(NbGraderPreprocessor):
+    """Remove hidden tests, and whatever their run showed, from feedback.
+
+    For a test cell with a hidden region: the source loses that region (as
+    in the released notebook); error outputs keep only their name; stream
+    and other outputs are dropped, except measured outcomes against
+    published targets (the capstone's), which are the learner's own results.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or "BEGIN HIDDEN TESTS" not in cell.source:
+            return cell, resources
+        ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(cell)
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "display_data" and OUTCOME_MIME in output.get("data", {}):
+                kept.append(output)
+            elif output.get("output_type") == "error":
+                kept.append(_error(output.get("ename", "Error"),
+                                   "a test failed (hidden tests show no details in feedback)"))
+        cell.outputs = kept
+        return cell, resources
+
+
+class StderrIsNotFailure(NbGraderPreprocessor):
+    """Let a test cell's assertions alone decide its grade.
+
+    nbgrader scores a test cell that wrote anything to stderr as failed, so a
+    correct solution that emits a warning (a convergence warning, a
+    deprecation, a learner's debug print to stderr) would lose its points.
+    The course's tests are plain asserts, so stderr in a graded cell is
+    turned into ordinary output: still shown in feedback, no longer a failure.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    output["name"] = "stdout"
+        return cell, resources

@@ -1,0 +1,323 @@
+"""Confined execution of learner code: every autograded kernel runs inside bubblewrap.
+
+nbgrader executes a submission with a Jupyter kernel started as the grader's
+own user, with the grader's view of the machine: the source notebooks and
+hidden tests, the gradebook, other learners' files and the network. Here the
+kernel command is wrapped so that it runs
+
+* in new network, PID, IPC and UTS namespaces: no network at all, no view of
+  the grader's processes;
+* on a file system of read-only binds of what Python needs (the system
+  libraries, the interpreter, the virtual environment, the ``mlcourse``
+  package), a private ``/tmp``, and one writable folder: the submission's own
+  autograded folder, which is where nbgrader executes it. The course
+  directory (source notebooks, hidden tests, gradebook, other learners) and
+  the project's ``notebooks/`` and ``tests/`` are simply not there;
+* as an unprivileged user with no capabilities and ``no_new_privs``;
+* under resource limits (:class:`SandboxLimits`): address space, CPU time,
+  processes/threads, file size. Wall-clock limits per cell and per notebook
+  are applied by the grader around the kernel.
+
+The kernel talks to nbgrader over ZeroMQ *IPC* sockets (Unix socket files in
+the writable folder), since the sandbox has no network, loopback included.
+
+`bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``) must be
+installed (Debian package ``bubblewrap``) and the grader must run as root, so
+that it can drop the kernel to an unprivileged user id. Without it the grader
+refuses to run unless told ``--unsafe-no-sandbox``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+from grader.errors import CourseError
+from grader.paths import PROJECT_ROOT
+
+#: The first user id given to sandboxed kernels (one id per grading worker, so
+#: that each worker's process limit is its own).
+SANDBOX_UID_BASE = 61_000
+
+
+class SandboxUnavailable(CourseError):
+    """Confinement was asked for and cannot be provided on this machine."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of one sandboxed kernel (the defaults suit the course's notebooks on 2 cores).
+
+    ``memory_mb`` caps the kernel's address space (RLIMIT_AS), so a memory bomb
+    ends in a ``MemoryError`` in the learner's cell; ``cpu_seconds`` caps its
+    CPU time (RLIMIT_CPU); ``processes`` caps processes *and threads* of the
+    sandbox user (RLIMIT_NPROC: a fork bomb stops there); ``file_size_mb`` caps
+    any file it writes (RLIMIT_FSIZE). ``cell_timeout_s`` and
+    ``notebook_timeout_s`` are wall-clock limits applied by the grader.
+    """
+
+    memory_mb: int = 6_144
+    cpu_seconds: int = 1_800
+    processes: int = 256
+    file_size_mb: int = 256
+    cell_timeout_s: int = 120
+    notebook_timeout_s: int = 900
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"sandbox limit {f.name} must be a positive integer, got {value!r}")
+
+    def prlimit_args(self) -> list[str]:
+        return [
+            f"--as={self.memory_mb * 2**20}",
+            f"--cpu={self.cpu_seconds}",
+            f"--nproc={self.processes}",
+            f"--fsize={self.file_size_mb * 2**20}",
+            "--core=0",
+        ]
+
+
+def find_bwrap() -> str:
+    """The path of ``bwrap``, or :class:`SandboxUnavailable` saying how to get it."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable(
+            "the grading sandbox needs bubblewrap (bwrap), which is not installed: install the Debian "
+            "package 'bubblewrap', or pass --unsafe-no-sandbox to run learner code unconfined"
+        )
+    if os.geteuid() != 0:
+        raise SandboxUnavailable(
+            "the grading sandbox must start as root to drop learner kernels to an unprivileged user; "
+            "run the grader as root, or pass --unsafe-no-sandbox to run learner code unconfined"
+        )
+    return path
+
+
+def readonly_paths() -> list[str]:
+    """What a kernel must read: system libraries, the interpreter, the environment, the installed packages.
+
+    ``mlcourse`` may be installed in editable mode (from this checkout): then
+    only its package folder is bound, never the project's ``notebooks/``
+    (solutions, hidden tests) or ``tests/``.
+    """
+    import mlcourse
+
+    candidates = [
+        "/usr", "/etc",
+        sys.base_prefix, sys.prefix,
+        sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+        str(Path(mlcourse.__file__).resolve().parent),
+    ]
+    chosen: list[str] = []
+    for path in sorted({str(Path(p).resolve()) for p in candidates if p and Path(p).exists()}, key=len):
+        if str(PROJECT_ROOT) == path:
+            continue  # never the whole checkout: its notebooks hold the solutions
+        if not any(path == c or path.startswith(c + os.sep) for c in chosen):
+            chosen.append(path)
+    return chosen
+
+
+def sandbox_command(command: Sequence[str], workdir: Path, limits: SandboxLimits, uid: int,
+                    bwrap: str | None = None, extra_writable: Sequence[Path] = ()) -> list[str]:
+    """``command`` wrapped in bwrap + setpriv + prlimit, with ``workdir`` its writable working folder.
+
+    ``extra_writable`` folders are bound writable too (the kernel's socket folder).
+    Runs as ``uid``/``uid`` (group) with no capabilities. Standard symlinks
+    ``/bin``, ``/lib``, ``/lib64`` and ``/sbin`` point into ``/usr`` as on
+    merged-/usr systems (Debian 12).
+    """
+    bwrap = bwrap or find_bwrap()
+    workdir = str(Path(workdir).resolve())
+    args = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    # The private /tmp first: the writable folder may lie under /tmp and must be bound over it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+             "--perms", "1777", "--tmpfs", "/dev/shm"]
+    binds = readonly_paths()
+    # bwrap creates missing parents of a mount point as 0700 root-owned folders,
+    # which the unprivileged kernel could not traverse: make them 0755 first.
+    writable = [workdir, *(str(Path(w).resolve()) for w in extra_writable)]
+    parents = sorted({str(a) for p in [*binds, *writable] for a in Path(p).parents if str(a) != "/"},
+                     key=lambda a: a.count(os.sep))
+    for parent in parents:
+        if not any(parent == b or parent.startswith(b + os.sep) for b in binds):
+            args += ["--perms", "0755", "--dir", parent]
+    for path in binds:
+        args += ["--ro-bind", path, path]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if Path(f"/{link}").is_symlink():
+            args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+    for path in writable:
+        args += ["--bind", path, path]
+    args += ["--chdir", workdir,
+             # ipykernel exits when its parent looks gone; in a PID namespace the
+             # parent's id means nothing, and 1 turns the check off.
+             "--setenv", "HOME", workdir, "--setenv", "TMPDIR", "/tmp", "--setenv", "JPY_PARENT_PID", "1",
+             "--setenv", "MPLCONFIGDIR", "/tmp", "--"]
+    setpriv = [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+               "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    prlimit = [shutil.which("prlimit") or "prlimit", *limits.prlimit_args(), "--"]
+    return [*args, *setpriv, *prlimit, *command]
+
+
+# ---------------------------------------------------------------------------
+# The kernel manager and the execute step nbgrader runs
+# ---------------------------------------------------------------------------
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A Jupyter kernel manager whose kernels start inside :func:`sandbox_command`.
+
+    The kernel's working folder (where nbgrader executes the notebook) is its
+    only writable folder besides a private socket folder; it talks over IPC
+    sockets there. Limits come from the traits, set in the nbgrader config
+    (``c.SandboxedKernelManager.memory_mb = ...``).
+    """
+
+    memory_mb = Integer(SandboxLimits.memory_mb).tag(config=True)
+    cpu_seconds = Integer(SandboxLimits.cpu_seconds).tag(config=True)
+    processes = Integer(SandboxLimits.processes).tag(config=True)
+    file_size_mb = Integer(SandboxLimits.file_size_mb).tag(config=True)
+    sandbox_uid = Integer(SANDBOX_UID_BASE, help="user id the kernel runs as").tag(config=True)
+
+    _workdir: Path | None = None
+    _socket_dir: Path | None = None
+
+    @property
+    def limits(self) -> SandboxLimits:
+        return SandboxLimits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
+                             file_size_mb=self.file_size_mb)
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
+        # A short path: a Unix socket's name must fit in 108 bytes.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="mlk-"))
+        self.transport = "ipc"
+        self.ip = str(self._socket_dir / "k")
+        self.connection_file = str(self._socket_dir / "kernel.json")
+        _give_to(self._workdir, self.sandbox_uid)
+        _give_to(self._socket_dir, self.sandbox_uid)
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        os.chown(self.connection_file, self.sandbox_uid, self.sandbox_uid)
+        return cmd, kw
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        return sandbox_command(command, self._workdir or Path.cwd(), self.limits, self.sandbox_uid,
+                               extra_writable=[self._socket_dir] if self._socket_dir else [])
+
+    @property
+    def kernel_spec(self):
+        # A signal would reach bwrap, not the kernel in its PID namespace: ask
+        # the kernel to interrupt itself with a control message instead.
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"
+        return spec
+
+    def release(self) -> None:
+        """Remove the socket folder and hand the working folder back to the grader's user.
+
+        Called by :class:`GuardedExecute` however the run ended: a kernel that
+        died skips jupyter_client's own clean-up.
+        """
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
+        if self._workdir is not None and self._workdir.exists():
+            _give_to(self._workdir, os.geteuid())
+
+
+def _give_to(folder: Path, uid: int) -> None:
+    """Make ``folder`` and everything in it owned by ``uid`` (the kernel writes there; nbgrader reads back)."""
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(root, name), uid, uid)
+    os.chown(folder, uid, uid)
+
+
+KERNEL_DIED = "KernelDied"
+UNSTOPPABLE = "CellTimeoutError"
+NOTEBOOK_TIME_LIMIT = "NotebookTimeLimit"
+
+
+class GuardedExecute(Execute):
+    """nbgrader's execute step, with a per-notebook wall-clock budget and a dead kernel as a result.
+
+    * Each cell gets ``timeout`` seconds, but never more than what is left of
+      ``notebook_timeout``; once the budget is spent, the remaining cells are
+      not run and carry a ``NotebookTimeLimit`` error.
+    * When the kernel dies (``os._exit``, a crash, the CPU limit), the cell
+      that was running and every later one carry a ``KernelDied`` error, and
+      grading goes on: the test cells that had passed keep their points.
+    """
+
+    notebook_timeout = Integer(SandboxLimits.notebook_timeout_s, help="seconds for the whole notebook").tag(
+        config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = None  # the budget starts with the first cell, not with the kernel's start-up
+        self._running = 0
+        try:
+            return super().preprocess(nb, resources, km)
+        except DeadKernelError:
+            _mark_unfinished(nb, self._running, KERNEL_DIED,
+                             "the kernel died while this cell ran (it exited, crashed, or hit the CPU-time limit)")
+            return nb, resources
+        except CellTimeoutError:
+            # The cell ignored the interrupt (it caught KeyboardInterrupt, or sat in C code): the kernel is
+            # shut down, so nothing after it can run.
+            _mark_unfinished(nb, self._running, UNSTOPPABLE,
+                             f"the cell ran past {self.timeout} s and did not stop when interrupted")
+            return nb, resources
+        finally:
+            for manager in (km, getattr(self, "_manager", None)):
+                if isinstance(manager, SandboxedKernelManager):
+                    manager.release()
+
+    def create_kernel_manager(self):
+        self._manager = super().create_kernel_manager()
+        return self._manager
+
+    def preprocess_cell(self, cell, resources, index):
+        self._running = index
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.notebook_timeout
+        if cell.cell_type == "code" and time.monotonic() >= self._deadline:
+            cell.outputs = [_error_output(NOTEBOOK_TIME_LIMIT,
+                                          f"not run: the notebook used up its {self.notebook_timeout} s")]
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+    def _get_timeout(self, cell=None):
+        per_cell = super()._get_timeout(cell)
+        if self._deadline is None:
+            return per_cell
+        left = max(1, int(self._deadline - time.monotonic()))
+        return left if per_cell is None else min(per_cell, left)
+
+
+def _error_output(ename: str, evalue: str):
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def _mark_unfinished(nb, start: int, ename: str, evalue: str) -> None:
+    for index, cell in enumerate(nb.cells):
+        if index >= start and cell.cell_type == "code":
+            cell.outputs = [*cell.get("outputs", [])[:50], _error_output(ename, evalue)] if index == start else [
+                _error_output(ename, "not run: " + evalue)]

@@ -1,0 +1,101 @@
+"""Static integrity checks of solution cells: each rule catches its trick and leaves honest code alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.integrity import check_solution, module_aliases
+
+SETUP = "import numpy as np\nimport builtins, sys\nfrom mlcourse import evaluation as ev\nfrom IPython import get_ipython"
+ALIASES = module_aliases([SETUP])
+FORBID = ("mlcourse.evaluation.binary_counts",)
+
+HONEST = [
+    "def confusion_counts(y, p):\n    tp = int(((y == 1) & (p == 1)).sum())\n    return tp",
+    "import numpy as np\nscores = np.asarray([1, 2])\nresult = {'a': scores.mean()}",
+    "class Model:\n    def fit(self, X):\n        self.mean_ = X.mean()\n        return self",
+    "def f(x):\n    return ev.precision(x, x)",  # other library functions are fine
+    "%time x = 1\n!ls",  # magics are skipped, not misread
+]
+
+TRICKS = {
+    "builtins attribute": ("builtins.abs = lambda x: 0", "replaces builtins.abs"),
+    "numpy testing helper": ("np.testing.assert_allclose = lambda *a, **k: None", "replaces numpy.testing.assert_allclose"),
+    "library function": ("ev.binary_counts = lambda *a: (1, 1, 1, 1)", "replaces mlcourse.evaluation.binary_counts"),
+    "sys.modules": ("sys.modules['numpy'] = None", "changes sys.modules"),
+    "setattr on builtins": ("setattr(builtins, 'len', lambda x: 3)", "setattr() on builtins"),
+    "IPython traceback": ("get_ipython().showtraceback = lambda *a, **k: None", "showtraceback"),
+    "custom exceptions": ("get_ipython().set_custom_exc((AssertionError,), lambda *a: None)", None),
+    "excepthook": ("sys.excepthook = print", "replaces sys.excepthook"),
+    "__eq__ override": ("class Anything:\n    def __eq__(self, other):\n        return True\nanswer = Anything()",
+                        "defines __eq__"),
+    "__bool__ override": ("class Truthy:\n    def __bool__(self):\n        return True", "defines __bool__"),
+    "eval": ("x = eval('1 + 1')", "calls eval()"),
+    "exec": ("exec('import os')", "calls exec()"),
+    "importlib": ("import importlib\nm = importlib.import_module('mlcourse.evaluation')", "imports importlib"),
+    "__builtins__": ("__builtins__ = {}", "replaces __builtins__"),
+    "globals": ("globals()['assert_close'] = print", "rebinds names through globals()"),
+    "settrace": ("sys.settrace(lambda *a: None)", "calls sys.settrace()"),
+    "reference via alias": ("def confusion_counts(y, p):\n    return ev.binary_counts(y, p)", "uses mlcourse.evaluation.binary_counts"),
+    "reference via from-import": ("from mlcourse.evaluation import binary_counts as bc\ndef f(y, p):\n    return bc(y, p)",
+                                  "imports mlcourse.evaluation.binary_counts"),
+    "reference via getattr": ("def f(y, p):\n    return getattr(ev, 'binary_counts')(y, p)", "uses mlcourse.evaluation.binary_counts"),
+}
+
+
+@pytest.mark.parametrize("source", HONEST)
+def test_honest_solutions_are_clean(source):
+    assert check_solution("ex", source, ALIASES, FORBID) == []
+
+
+@pytest.mark.parametrize("name", sorted(TRICKS))
+def test_each_trick_is_caught_and_named(name):
+    source, expected = TRICKS[name]
+    findings = check_solution("ex1_counts", source, ALIASES, FORBID)
+    assert findings, f"{name} was not caught"
+    assert all(f.grade_id == "ex1_counts" and f.line >= 1 for f in findings)
+    if expected:
+        assert any(expected in f.message for f in findings), [str(f) for f in findings]
+
+
+def test_a_reference_is_only_forbidden_where_declared():
+    source = "def confusion_counts(y, p):\n    return ev.binary_counts(y, p)"
+    assert check_solution("ex", source, ALIASES, forbidden=()) == []
+
+
+def test_aliases_follow_import_forms():
+    aliases = module_aliases(["import numpy as np", "import os.path", "from mlcourse import evaluation as ev",
+                              "from mlcourse.evaluation import binary_counts"])
+    assert aliases == {"np": "numpy", "os": "os", "ev": "mlcourse.evaluation",
+                       "binary_counts": "mlcourse.evaluation.binary_counts"}
+
+
+def test_the_course_solutions_pass_their_own_integrity_checks():
+    """The instructor's solutions must not trip the checks, or honest learners would be zeroed too."""
+    from grader.catalogue import read_notebook
+    from grader.integrity import check_notebook
+    from grader.paths import NOTEBOOKS_DIR
+
+    problems = []
+    for path in sorted(NOTEBOOKS_DIR.glob("*/*.ipynb")):
+        nb = read_notebook(path)
+        problems += [f"{path.name}: {f}" for f in check_notebook(nb, nb)]
+    assert not problems, "\n".join(problems)
+
+
+def test_default_forbids_name_the_stage_function_of_the_same_name():
+    import nbformat
+
+    from grader.integrity import check_notebook, forbidden_names
+
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def expected_calibration_error(y, p):\n    pass",
+        metadata={"nbgrader": {"solution": True, "grade_id": "ex3_ece"},
+                  "mlcourse": {"stage": "calibration", "tier": 2, "forbid": ["mlcourse.calibration.reliability_bins"]}})])
+    assert forbidden_names(source.cells[0]) == {"mlcourse.calibration.expected_calibration_error",
+                                                "mlcourse.calibration.reliability_bins"}
+    submitted = nbformat.from_dict(source)
+    submitted.cells.insert(0, nbformat.v4.new_code_cell("from mlcourse import calibration as cal"))
+    submitted.cells[1].source = "def expected_calibration_error(y, p):\n    return cal.expected_calibration_error(y, p)"
+    [finding] = check_notebook(submitted, source)
+    assert finding.grade_id == "ex3_ece" and "mlcourse.calibration.expected_calibration_error" in finding.message

@@ -1,0 +1,147 @@
+"""The grading sandbox on its own: what a confined kernel can and cannot do.
+
+Each test runs real code in a real kernel started by
+:class:`grader.sandbox.SandboxedKernelManager` (bubblewrap + setpriv +
+prlimit) through :class:`grader.sandbox.GuardedExecute`, the step nbgrader's
+autograde runs. (The adversarial corpus against the course's own notebooks,
+graded end to end, is in test_adversarial.py.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+from grader.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from grader.sandbox import (
+    KERNEL_DIED,
+    NOTEBOOK_TIME_LIMIT,
+    GuardedExecute,
+    SandboxedKernelManager,
+    SandboxLimits,
+    find_bwrap,
+    readonly_paths,
+    sandbox_command,
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None or os.geteuid() != 0,
+                                reason="the sandbox needs bubblewrap and root (.ci/run installs bubblewrap)")
+
+
+def run_cells(tmp_path, *sources, cell_timeout=30, notebook_timeout=120, **limits):
+    """Execute ``sources`` as one notebook in a sandboxed kernel; return the executed cells."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(textwrap.dedent(s)) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    config = Config()
+    config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
+    config.GuardedExecute.timeout = cell_timeout
+    config.GuardedExecute.notebook_timeout = notebook_timeout
+    config.GuardedExecute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
+    for name, value in limits.items():
+        setattr(config.SandboxedKernelManager, name, value)
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    executed, _ = GuardedExecute(config=config).preprocess(nb, {"metadata": {"path": str(work)}})
+    return executed.cells
+
+
+def text(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def error(cell) -> tuple[str, str] | None:
+    errors = [(o.ename, o.evalue) for o in cell.outputs if o.output_type == "error"]
+    return errors[-1] if errors else None
+
+
+def test_the_kernel_sees_only_what_it_needs(tmp_path):
+    cells = run_cells(
+        tmp_path,
+        "import os; print(os.getuid(), os.getcwd())",
+        f"print(sorted(os.listdir({str(PROJECT_ROOT)!r})))",
+        f"print(os.path.exists({str(NOTEBOOKS_DIR)!r}), os.path.exists({str(tmp_path.parent)!r} + '/other'))",
+        "import mlcourse.world; print('imports fine')",
+    )
+    uid, cwd = text(cells[0]).split()
+    assert int(uid) != 0 and cwd == str((tmp_path / "work").resolve())
+    visible = eval(text(cells[1]))  # a printed list of names
+    assert "notebooks" not in visible and "tests" not in visible and "mlcourse" in visible
+    assert text(cells[2]).split() == ["False", "False"]
+    assert text(cells[3]).strip() == "imports fine"
+
+
+def test_no_network_not_even_loopback(tmp_path):
+    cells = run_cells(tmp_path, "import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=2)",
+                      "socket.create_connection(('93.184.216.34', 80), timeout=2)")
+    assert error(cells[0])[0] in ("ConnectionRefusedError", "OSError")
+    assert error(cells[1])[0] in ("OSError", "TimeoutError")
+
+
+def test_the_file_system_is_read_only_but_for_the_working_folder(tmp_path):
+    import mlcourse
+
+    package = os.path.dirname(mlcourse.__file__)
+    cells = run_cells(tmp_path, f"open({package + '/evil.py'!r}, 'w')", "open('mine.txt', 'w').write('ok')",
+                      "open('/tmp/scratch', 'w').write('private tmp')")
+    assert error(cells[0])[0] in ("OSError", "PermissionError")
+    assert error(cells[1]) is None and (tmp_path / "work" / "mine.txt").read_text() == "ok"
+    assert error(cells[2]) is None and not os.path.exists("/tmp/scratch")
+    # The grader gets its folder back.
+    assert (tmp_path / "work" / "mine.txt").stat().st_uid == os.geteuid()
+
+
+def test_a_memory_bomb_gets_a_memory_error(tmp_path):
+    cells = run_cells(tmp_path, "b = bytearray(8 * 2**30)", "print('still alive')", memory_mb=2048)
+    assert error(cells[0])[0] == "MemoryError"
+    assert text(cells[1]).strip() == "still alive"
+
+
+def test_a_fork_bomb_hits_the_process_limit(tmp_path):
+    bomb = """
+    import os, time
+    children = 0
+    try:
+        for _ in range(10_000):
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+            children += 1
+    except OSError as exc:
+        print("stopped after", children, type(exc).__name__)
+    """
+    cells = run_cells(tmp_path, bomb, processes=64)
+    printed = text(cells[0]).split()
+    assert printed[:2] == ["stopped", "after"] and int(printed[2]) < 64
+
+
+def test_a_kernel_that_exits_is_recorded_and_later_cells_are_marked(tmp_path):
+    cells = run_cells(tmp_path, "x = 1", "import os; os._exit(3)", "print(x)")
+    assert error(cells[0]) is None
+    assert error(cells[1])[0] == KERNEL_DIED and error(cells[2])[0] == KERNEL_DIED
+    assert error(cells[2])[1].startswith("not run")
+
+
+def test_an_endless_cell_times_out_and_the_notebook_budget_holds(tmp_path):
+    cells = run_cells(tmp_path, "while True: pass", "print('next')", "import time; time.sleep(60)", "print('never')",
+                      cell_timeout=3, notebook_timeout=4)
+    assert error(cells[0])[0] == "CellTimeoutError"
+    assert text(cells[1]).strip() == "next"
+    assert error(cells[3])[0] == NOTEBOOK_TIME_LIMIT
+
+
+def test_sandbox_command_binds_no_project_folder_but_the_package(tmp_path):
+    command = sandbox_command(["true"], tmp_path, SandboxLimits(), 61_001, bwrap=find_bwrap())
+    binds = [command[i + 1] for i, arg in enumerate(command) if arg == "--ro-bind"]
+    assert binds == readonly_paths()
+    assert str(PROJECT_ROOT) not in binds and str(NOTEBOOKS_DIR) not in binds
+    assert "--unshare-net" in command and "--reuid=61001" in command and "--no-new-privs" in command
+
+
+def test_limits_must_be_positive_integers():
+    with pytest.raises(ValueError, match="memory_mb must be a positive integer"):
+        SandboxLimits(memory_mb=0)
