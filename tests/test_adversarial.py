@@ -118,7 +118,7 @@ def _with_spy(nb):
     """ex8's correct solution, which also prints the hidden test's hand-built frame (only it has a 'region')."""
     cell = _cells(nb, "ex8_worst_slice")
     head, rest = cell.source.split("\n", 1)
-    cell.source = head + "\n    if 'region' in frame.columns:\n        print('SPY-HIDDEN', frame.to_string()[:400])\n" + rest
+    cell.source = head + "\n    if 'region' in frame.columns:\n        print('SPY' + '-LEAK', frame.to_string()[:400])\n" + rest
     return nb
 
 
@@ -308,8 +308,9 @@ def test_feedback_keeps_hidden_tests_and_data_hidden(corpus, project_root):
     for page in pages:
         text = _page_text(page)
         assert not [line for line in hidden if line in text], f"hidden test code in {page}"
-        assert "SPY-HIDDEN" not in text and "hand-built frame" not in text
+        # The learner's own code is theirs to see; what it printed inside a hidden test is not.
+        assert "SPY-LEAK" not in text and "hand-built frame" not in text
         assert "_expected_worst(tx" in text, "the visible tests stay in the feedback"
     # The spy really ran: the instructor's autograded copy shows what it printed.
     autograded = course.path("autograded", "spy_on_hidden_data", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
-    assert "SPY-HIDDEN" in autograded.read_text()
+    assert "SPY-LEAK" in autograded.read_text()
