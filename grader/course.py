@@ -97,7 +97,6 @@ class Course:
         config.Execute.timeout = self.limits.cell_timeout_s
         config.GuardedExecute.notebook_timeout = self.limits.notebook_timeout_s
         if self.sandbox:
-            find_bwrap()  # refuse, with the reason, rather than run learner code unconfined
             config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
             for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb"):
                 setattr(config.SandboxedKernelManager, name, getattr(self.limits, name))
@@ -148,12 +147,22 @@ class Course:
             shutil.rmtree(dest)
         shutil.copytree(files, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
+    def check_sandbox(self) -> None:
+        """Refuse, with the reason, to run learner code unconfined (unless built with ``sandbox=False``).
+
+        Only executing learner code needs the sandbox: releasing, reports and
+        feedback work without it.
+        """
+        if self.sandbox:
+            find_bwrap()
+
     def autograde(self, learner: str, assignment: str) -> GradeRun:
         """Run nbgrader's autograde on one staged submission.
 
         A run that fails never costs the learner what an earlier run recorded:
         their grades and autograded notebooks from before are put back.
         """
+        self.check_sandbox()
         start = time.perf_counter()
         earlier = self._recorded_grades(learner, assignment)
         autograded = self.path("autograded", learner, assignment)

@@ -136,6 +136,7 @@ def grade(
     unknown = wanted - known
     if unknown:
         raise CourseError(f"unknown assignment {', '.join(sorted(unknown))}; the course has: {', '.join(sorted(known))}")
+    course.check_sandbox()  # before anything is written
     start = time.perf_counter()
     submissions, skipped = discover_submissions(Path(submissions_dir), known, wanted or None)
     for item in skipped:
