@@ -78,6 +78,15 @@ def graded_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [cell for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
 
 
+def solution_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """Cells the learner writes (``nbgrader.solution`` true), by grade_id."""
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell
+        for cell in nb.cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+    }
+
+
 def exercise_from_cell(cell: nbformat.NotebookNode, assignment: str, notebook: str) -> Exercise:
     meta = cell.metadata
     grade_id = meta["nbgrader"].get("grade_id", "?")

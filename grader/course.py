@@ -166,8 +166,9 @@ class Course:
         start = time.perf_counter()
         earlier = self._recorded_grades(learner, assignment)
         autograded = self.path("autograded", learner, assignment)
-        backup = Path(tempfile.mkdtemp(prefix="mlcourse-keep-")) / "autograded"
-        if earlier and autograded.is_dir():
+        keep = Path(tempfile.mkdtemp(prefix="mlcourse-keep-")) if earlier and autograded.is_dir() else None
+        backup = keep / "autograded" if keep else None
+        if backup:
             shutil.copytree(autograded, backup)
         try:
             result = self.api.autograde(assignment, learner, force=True, create=True)
@@ -177,19 +178,20 @@ class Course:
             message = _last_error(result)
             if earlier:
                 self._restore_grades(learner, assignment, earlier)
-                if backup.is_dir():
+                if backup:
                     shutil.rmtree(autograded, ignore_errors=True)
                     shutil.copytree(backup, autograded)
                 message += " (the grades recorded before this run are kept)"
             return GradeRun(learner, assignment, False, message, seconds)
         finally:
-            shutil.rmtree(backup.parent, ignore_errors=True)
+            if keep:
+                shutil.rmtree(keep, ignore_errors=True)
 
     def _recorded_grades(self, learner: str, assignment: str) -> dict[tuple[str, str], tuple]:
         """``(notebook, grade_id) -> (auto_score, manual_score)`` already in the gradebook; {} if none."""
         from nbgrader.api import Gradebook, MissingEntry
 
-        if self.db_url.startswith("sqlite:///") and not Path(self.db_url.removeprefix("sqlite:///")).is_file():
+        if not self._has_gradebook():
             return {}
         with Gradebook(self.db_url, COURSE_ID) as gb:
             try:
@@ -221,10 +223,14 @@ class Course:
         return sorted(self.path("feedback", learner, assignment).glob("*.html"))
 
     # -- reading results ----------------------------------------------------
+    def _has_gradebook(self) -> bool:
+        """False only for an SQLite gradebook file not created yet (opening it would create it empty)."""
+        return not self.db_url.startswith("sqlite:///") or Path(self.db_url.removeprefix("sqlite:///")).is_file()
+
     def learners(self) -> list[str]:
         from nbgrader.api import Gradebook
 
-        if self.db_url.startswith("sqlite:///") and not Path(self.db_url.removeprefix("sqlite:///")).is_file():
+        if not self._has_gradebook():
             raise CourseError(f"the gradebook {self.db_url} has no learners yet; run 'mlcourse grade' first")
         with Gradebook(self.db_url, COURSE_ID) as gb:
             return sorted(student.id for student in gb.students)

@@ -32,6 +32,8 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from grader.catalogue import solution_cells
+
 #: Modules whose attributes a solution must never replace.
 PROTECTED_MODULES = ("builtins", "numpy", "numpy.testing", "math", "pandas", "pandas.testing", "mlcourse", "sys",
                      "IPython", "unittest", "pytest")
@@ -214,14 +216,12 @@ def check_notebook(submitted, source) -> list[Finding]:
     Imports anywhere in the submission count for aliases (a setup cell's
     ``from mlcourse import evaluation as ev`` is how solutions reach the library).
     """
-    def solution_cells(nb):
-        return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-                if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-
     reference = solution_cells(source)
     aliases = module_aliases(c.source for c in submitted.cells if c.cell_type == "code")
     findings = []
     for grade_id, cell in solution_cells(submitted).items():
+        if cell.cell_type != "code":
+            continue
         forbid = forbidden_names(reference[grade_id]) if grade_id in reference else set()
         findings += check_solution(grade_id, cell.source, aliases, forbid)
     return findings

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.catalogue import Assignment, read_notebook
+from grader.catalogue import Assignment, read_notebook, solution_cells
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -64,18 +64,10 @@ def strip_solution_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if not _MARKER.match(line))
 
 
-def _solution_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
-    return {
-        cell.metadata["nbgrader"]["grade_id"]: cell
-        for cell in nb.cells
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
-
-
 def substitute_solutions(released: nbformat.NotebookNode, code: Mapping[str, str]) -> nbformat.NotebookNode:
     """A copy of ``released`` whose solution cells named in ``code`` (grade_id -> source) hold that source."""
     solved = nbformat.from_dict(released)
-    cells = _solution_cells(solved)
+    cells = solution_cells(solved)
     unknown = sorted(set(code) - set(cells))
     if unknown:
         raise ValueError(f"no solution cells {unknown} in this notebook; it has {sorted(cells)}")
@@ -90,7 +82,7 @@ def solve(released: nbformat.NotebookNode, source: nbformat.NotebookNode, profil
     Stage and tier of a solution cell are its ``metadata.mlcourse`` in the source.
     """
     code = {}
-    for grade_id, reference in _solution_cells(source).items():
+    for grade_id, reference in solution_cells(source).items():
         tags = reference.metadata.get("mlcourse", {})
         if profile.solves(tags.get("stage"), tags.get("tier"), grade_id):
             code[grade_id] = strip_solution_markers(reference.source)

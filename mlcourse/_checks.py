@@ -59,3 +59,20 @@ def one_of(value: Any, name: str, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def apply_scorer(scorer: Any, frame: Any) -> np.ndarray:
+    """``scorer(frame)`` checked against the scorer contract: one P(fraud) in [0, 1] per row.
+
+    Returns a float64 array of shape ``(len(frame),)``; raises ``ValueError``
+    for a scorer that is not callable, returns another shape, or returns
+    anything outside [0, 1] (NaN included).
+    """
+    if not callable(scorer):
+        raise ValueError(f"a scorer must be callable (frame -> P(fraud)), got {type(scorer).__name__}")
+    scores = np.asarray(scorer(frame), dtype=np.float64)
+    if scores.shape != (len(frame),):
+        raise ValueError(f"a scorer must return shape ({len(frame)},) for {len(frame)} rows, got {scores.shape}")
+    if not np.all(np.isfinite(scores) & (scores >= 0) & (scores <= 1)):
+        raise ValueError("a scorer must return probabilities in [0, 1] (no NaN)")
+    return scores

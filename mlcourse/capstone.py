@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from mlcourse._checks import integer_at_least, positive_number
+from mlcourse._checks import apply_scorer, integer_at_least, positive_number  # apply_scorer: public here
 from mlcourse.world import DriftEvent, World, make_world
 
 #: WorldConfig overrides of the capstone's world variant: a higher fraud rate,
@@ -159,18 +159,6 @@ def fresh_traffic(seeds: Sequence[int], *, n_transactions: int = 100_000) -> Tra
     frame = pd.concat([w.transactions[features] for w in worlds], ignore_index=True)
     truth = np.concatenate([w.transactions["is_fraud"].to_numpy(dtype=np.int64) for w in worlds])
     return Traffic(frame, truth)
-
-
-def apply_scorer(scorer: Callable[[pd.DataFrame], Any], frame: pd.DataFrame) -> np.ndarray:
-    """``scorer(frame)`` checked against the scorer contract: one P(fraud) in [0, 1] per row."""
-    if not callable(scorer):
-        raise ValueError(f"a scorer must be callable (frame -> P(fraud)), got {type(scorer).__name__}")
-    scores = np.asarray(scorer(frame), dtype=np.float64)
-    if scores.shape != (len(frame),):
-        raise ValueError(f"a scorer must return shape ({len(frame)},) for {len(frame)} rows, got {scores.shape}")
-    if not np.all(np.isfinite(scores) & (scores >= 0) & (scores <= 1)):
-        raise ValueError("a scorer must return probabilities in [0, 1] (no NaN)")
-    return scores
 
 
 # ---------------------------------------------------------------------------

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from mlcourse._checks import integer_at_least
+from mlcourse._checks import apply_scorer, integer_at_least
 from mlcourse.world import OBSERVED_FEATURES
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
@@ -1009,11 +1009,7 @@ def make_monitoring_stream(
         if sh.day < reference_end:
             raise ValueError(f"shifts must start after the reference period (day >= {reference_end}), got {sh.day}")
         frame = apply_shift(frame, sh, seed=seed + k)
-    scores = np.asarray(scorer(frame), dtype=np.float64).ravel()
-    if scores.shape != (len(frame),) or not np.all((scores >= 0) & (scores <= 1)):
-        raise ValueError(f"scorer must return one probability in [0, 1] per row ({len(frame)}), "
-                         f"got shape {scores.shape}")
-    frame = frame.assign(score=scores)
+    frame = frame.assign(score=apply_scorer(scorer, frame))
     incidents = sorted({e.day for e in drift} | {s.day for s in shifts if s.column in MODEL_FEATURES})
     benign = sorted({s.day for s in shifts if s.column not in MODEL_FEATURES})
     # The reference as the platform knows it on day reference_end - 1: no ground truth, only the

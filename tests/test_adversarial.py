@@ -48,10 +48,6 @@ class Case:
     reasons: dict[str, str]         # grade_id -> a substring its failure reason must contain
 
 
-def _solution_ids(nb) -> list[str]:
-    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-
-
 def _cells(nb, grade_id):
     return next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
