@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: demo test lint lab bench clean
+.PHONY: demo test lint lab bench bench-grading clean
 
 $(STAMP): pyproject.toml
 	# The grader runs learner code inside bubblewrap (Debian package bubblewrap).
@@ -35,6 +35,10 @@ test: lint
 
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+# mlcourse grade against plain nbgrader autograde on 30 simulated submissions (about 10 minutes on 2 cores).
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/grading.py --out build/benchmarks/grading
 
 lab: $(STAMP)
 	$(BIN)/mlcourse release --course-dir build/course

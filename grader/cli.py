@@ -1,7 +1,8 @@
 """``mlcourse``: the instructor's and assessor's command line.
 
     mlcourse release [ASSIGNMENT ...]      student versions via nbgrader generate_assignment
-    mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader, sandboxed
+    mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader, sandboxed,
+                                           in parallel (--workers N) or on a Dask cluster (--scheduler)
     mlcourse feedback                      learners' feedback pages, hidden tests removed
     mlcourse report                        proficiency reports (HTML + JSON per learner, cohort CSV)
     mlcourse demo                          all of the above on a simulated cohort
@@ -63,7 +64,8 @@ def cmd_release(args) -> int:
 def cmd_grade(args) -> int:
     from grader.commands import grade_course
 
-    summary = grade_course(_course(args), args.submissions, args.assignment)
+    summary = grade_course(_course(args), args.submissions, args.assignment, workers=args.workers,
+                           scheduler=args.scheduler, force=args.force)
     return 1 if summary.failures else 0
 
 
@@ -153,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--course-dir", type=Path, default=DEFAULT_COURSE_DIR,
                        help="nbgrader course directory (default: ./course or $MLCOURSE_COURSE_DIR)")
         p.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="source notebooks folder")
-        p.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///<course-dir>/gradebook.db)")
+        p.add_argument("--db", default=None, metavar="URL",
+                       help="gradebook: sqlite:///PATH or postgresql://USER@HOST/DB (default: the course folder's "
+                            "nbgrader_config.py, else sqlite:///<course-dir>/gradebook.db)")
 
     p = sub.add_parser("release", help="generate student versions of the assignments with nbgrader")
     p.add_argument("assignments", nargs="*", help="assignment ids such as 04_evaluation (default: all)")
@@ -178,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde submissions with nbgrader into the gradebook, in a sandbox")
     p.add_argument("submissions", type=Path, help="folder of <learner>/<assignment>/<notebook>.ipynb")
     p.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="grade this many submissions at once on this machine (default: one per CPU core)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask cluster instead, e.g. tcp://10.0.0.5:8786 (its workers need this project, "
+                        "bubblewrap and root)")
+    p.add_argument("--force", action="store_true", help="grade again submissions unchanged since they were graded")
     course_options(p)
     sandbox_options(p)
     p.set_defaults(func=cmd_grade)

@@ -31,9 +31,10 @@ def release_course(course: Course, assignments: list[str] | None = None, progres
 
 
 def grade_course(
-    course: Course, submissions_dir: Path, assignments: list[str] | None = None, progress: Progress = print
+    course: Course, submissions_dir: Path, assignments: list[str] | None = None, progress: Progress = print,
+    workers: int | None = None, scheduler: str | None = None, force: bool = False,
 ) -> GradingSummary:
-    summary = grade(course, submissions_dir, assignments, progress)
+    summary = grade(course, submissions_dir, assignments, progress, workers, scheduler, force)
     for line in summary.lines():
         progress(line)
     return summary

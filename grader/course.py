@@ -21,14 +21,13 @@ import os
 import re
 import shutil
 import sys
-import tempfile
-import time
 import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
 from grader.catalogue import Assignment, graded_cells, notebook_problem, read_notebook
 from grader.errors import CourseError
@@ -69,38 +68,105 @@ class GradeRun:
     ok: bool
     message: str = ""  # why it failed, one line; empty when ok
     seconds: float = 0.0
+    unchanged: bool = False  # graded before from the same files and source: not graded again
+    timings: tuple[dict, ...] = ()  # per executed notebook, seconds by phase (grader.sandbox.NotebookTiming)
+
+
+COURSE_CONFIG = "nbgrader_config.py"
+
+COURSE_CONFIG_TEXT = '''"""nbgrader's settings for this course folder, written by `mlcourse release`: yours to edit.
+
+nbgrader's own commands run in this folder (`nbgrader autograde`, the formgrader)
+grade exactly as `mlcourse grade` does: the course's preprocessors, the sandbox
+and its default limits.
+"""
+import os
+
+from grader.course import apply_course_settings
+
+c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
+apply_course_settings(c, root=os.path.dirname(os.path.abspath(__file__)))
+
+# To keep the gradebook in PostgreSQL instead of gradebook.db (`mlcourse` commands
+# read this line too; their --db option overrides it):
+# c.CourseDirectory.db_url = "postgresql://grader@dbhost/mlcourse"
+'''
+
+
+def apply_course_settings(config, root: str | Path, limits: SandboxLimits | None = None, sandbox: bool = True,
+                          sandbox_uid: int | None = None) -> None:
+    """Put the course's nbgrader settings for the course folder ``root`` into ``config``, in place.
+
+    ``config`` is a traitlets ``Config``; the settings are ``grader/nbgrader_config.py``
+    plus the time and sandbox limits (defaults: :class:`SandboxLimits`). The
+    gradebook URL is left to the caller (nbgrader's default: ``<root>/gradebook.db``).
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    limits = limits or SandboxLimits()
+    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(GRADER_DIR)).load_config())
+    config.CourseDirectory.course_id = COURSE_ID
+    config.CourseDirectory.root = str(root)
+    config.CheckIntegrity.source_root = str(Path(root) / "source")
+    config.Execute.timeout = limits.cell_timeout_s
+    config.GuardedExecute.notebook_timeout = limits.notebook_timeout_s
+    if sandbox:
+        config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
+        for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb"):
+            setattr(config.SandboxedKernelManager, name, getattr(limits, name))
+        if sandbox_uid is not None:
+            config.SandboxedKernelManager.sandbox_uid = sandbox_uid
 
 
 class Course:
     """An nbgrader course directory bound to this project's source notebooks."""
 
     def __init__(self, root: str | Path, notebooks_dir: Path = NOTEBOOKS_DIR, db_url: str | None = None,
-                 limits: SandboxLimits | None = None, sandbox: bool = True):
+                 limits: SandboxLimits | None = None, sandbox: bool = True, sandbox_uid: int | None = None):
         """``limits`` bound every learner kernel (defaults: :class:`SandboxLimits`); with
-        ``sandbox=False`` only the time limits apply and learner code runs unconfined."""
+        ``sandbox=False`` only the time limits apply and learner code runs unconfined.
+
+        The gradebook is ``db_url`` if given, else the one the course folder's
+        ``nbgrader_config.py`` names (``c.CourseDirectory.db_url``), else
+        ``<root>/gradebook.db``. ``sandbox_uid`` is the user id learner kernels
+        run as (default :data:`~grader.sandbox.SANDBOX_UID_BASE`).
+        """
         self.root = Path(root).resolve()
         self.notebooks_dir = Path(notebooks_dir).resolve()
-        self.db_url = db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+        self.db_url = db_url or self._configured_db_url() or f"sqlite:///{self.root / 'gradebook.db'}"
         self.limits = limits or SandboxLimits()
         self.sandbox = sandbox
+        self.sandbox_uid = sandbox_uid
         self._api = None
 
     # -- nbgrader plumbing -------------------------------------------------
     def _config(self):
+        config = Config()
+        apply_course_settings(config, self.root, self.limits, self.sandbox, self.sandbox_uid)
+        config.CourseDirectory.db_url = self.db_url
+        return config
+
+    def _configured_db_url(self) -> str | None:
+        """The gradebook URL set in the course folder's own ``nbgrader_config.py``, if any."""
+        path = self.root / COURSE_CONFIG
+        if not path.is_file():
+            return None
         from traitlets.config.loader import PyFileConfigLoader
 
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(GRADER_DIR)).load_config()
-        config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.course_id = COURSE_ID
-        config.CourseDirectory.db_url = self.db_url
-        config.CheckIntegrity.source_root = str(self.root / "source")
-        config.Execute.timeout = self.limits.cell_timeout_s
-        config.GuardedExecute.notebook_timeout = self.limits.notebook_timeout_s
-        if self.sandbox:
-            config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
-            for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb"):
-                setattr(config.SandboxedKernelManager, name, getattr(self.limits, name))
-        return config
+        try:
+            config = PyFileConfigLoader(COURSE_CONFIG, path=str(self.root)).load_config()
+        except Exception as exc:  # the instructor's own Python: any error is theirs to fix
+            raise CourseError(f"{path} could not be read: {type(exc).__name__}: {exc}") from None
+        url = config.CourseDirectory.get("db_url") if "CourseDirectory" in config else None
+        return str(url) if url else None
+
+    def write_course_config(self) -> None:
+        """Give the course folder an ``nbgrader_config.py`` (kept if one exists), so nbgrader's own
+        commands run there grade exactly as ``mlcourse grade`` does."""
+        path = self.root / COURSE_CONFIG
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            path.write_text(COURSE_CONFIG_TEXT)
 
     @property
     def api(self):
@@ -127,14 +193,19 @@ class Course:
 
         Returns the folder holding the student version.
         """
-        source = self.path("source", "", assignment.id)
+        self.write_course_config()
+        self.generate(assignment.id, assignment.folder)
+        return self.path("release", "", assignment.id)
+
+    def generate(self, assignment_id: str, folder: Path) -> None:
+        """Copy ``folder`` in as the assignment's source and record it with nbgrader's generate_assignment."""
+        source = self.path("source", "", assignment_id)
         if source.exists():
             shutil.rmtree(source)
-        shutil.copytree(assignment.folder, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        result = self.api.generate_assignment(assignment.id, force=True, create=True)
+        shutil.copytree(folder, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        result = self.api.generate_assignment(assignment_id, force=True, create=True)
         if not result["success"]:
-            raise CourseError(f"nbgrader could not release {assignment.id}: {_last_error(result)}")
-        return self.path("release", "", assignment.id)
+            raise CourseError(f"nbgrader could not release {assignment_id}: {nbgrader_error(result)}")
 
     def is_released(self, assignment_id: str) -> bool:
         return self.path("release", "", assignment_id).is_dir()
@@ -156,62 +227,18 @@ class Course:
         if self.sandbox:
             find_bwrap()
 
-    def autograde(self, learner: str, assignment: str) -> GradeRun:
-        """Run nbgrader's autograde on one staged submission.
-
-        A run that fails never costs the learner what an earlier run recorded:
-        their grades and autograded notebooks from before are put back.
-        """
-        self.check_sandbox()
-        start = time.perf_counter()
-        earlier = self._recorded_grades(learner, assignment)
-        autograded = self.path("autograded", learner, assignment)
-        keep = Path(tempfile.mkdtemp(prefix="mlcourse-keep-")) if earlier and autograded.is_dir() else None
-        backup = keep / "autograded" if keep else None
-        if backup:
-            shutil.copytree(autograded, backup)
-        try:
-            result = self.api.autograde(assignment, learner, force=True, create=True)
-            seconds = time.perf_counter() - start
-            if result["success"]:
-                return GradeRun(learner, assignment, True, seconds=seconds)
-            message = _last_error(result)
-            if earlier:
-                self._restore_grades(learner, assignment, earlier)
-                if backup:
-                    shutil.rmtree(autograded, ignore_errors=True)
-                    shutil.copytree(backup, autograded)
-                message += " (the grades recorded before this run are kept)"
-            return GradeRun(learner, assignment, False, message, seconds)
-        finally:
-            if keep:
-                shutil.rmtree(keep, ignore_errors=True)
-
-    def _recorded_grades(self, learner: str, assignment: str) -> dict[tuple[str, str], tuple]:
-        """``(notebook, grade_id) -> (auto_score, manual_score)`` already in the gradebook; {} if none."""
+    def has_submission(self, learner: str, assignment: str) -> bool:
+        """Whether the gradebook holds a graded (or attempted) submission of ``assignment`` by ``learner``."""
         from nbgrader.api import Gradebook, MissingEntry
 
         if not self._has_gradebook():
-            return {}
+            return False
         with Gradebook(self.db_url, COURSE_ID) as gb:
             try:
-                submission = gb.find_submission(assignment, learner)
+                gb.find_submission(assignment, learner)
             except MissingEntry:
-                return {}
-            return {(nb.name, grade.name): (grade.auto_score, grade.manual_score)
-                    for nb in submission.notebooks for grade in nb.grades}
-
-    def _restore_grades(self, learner: str, assignment: str, grades: dict[tuple[str, str], tuple]) -> None:
-        from nbgrader.api import Gradebook, MissingEntry
-
-        with Gradebook(self.db_url, COURSE_ID) as gb:
-            for (notebook, grade_id), (auto_score, manual_score) in grades.items():
-                try:
-                    grade = gb.find_grade(grade_id, notebook, assignment, learner)
-                except MissingEntry:
-                    continue
-                grade.auto_score, grade.manual_score = auto_score, manual_score
-            gb.db.commit()
+                return False
+            return True
 
     def feedback(self, learner: str, assignment: str) -> list[Path]:
         """nbgrader's feedback HTML for one graded submission (hidden tests scrubbed); [] if not graded."""
@@ -219,7 +246,7 @@ class Course:
             return []
         result = self.api.generate_feedback(assignment, learner, force=True)
         if not result["success"]:
-            raise CourseError(f"nbgrader could not write feedback for {learner}/{assignment}: {_last_error(result)}")
+            raise CourseError(f"nbgrader could not write feedback for {learner}/{assignment}: {nbgrader_error(result)}")
         return sorted(self.path("feedback", learner, assignment).glob("*.html"))
 
     # -- reading results ----------------------------------------------------
@@ -368,7 +395,7 @@ def describe_failure(outputs: list, hide_details: bool) -> str:
 _EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$")
 
 
-def _last_error(result: dict) -> str:
+def nbgrader_error(result: dict) -> str:
     """The most telling line of an nbgrader failure, for a one-line message.
 
     nbgrader ends its log with generic "see the traceback above" lines; the

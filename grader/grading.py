@@ -5,12 +5,19 @@
 1. :func:`discover_submissions` - find ``<learner>/<assignment>/`` folders and
    set aside, with a reason, anything that is not a gradable submission;
 2. :func:`ensure_released` - release assignments not yet in the gradebook;
-3. :func:`autograde_all` - stage each submission and run nbgrader's autograde,
-   reporting progress; a failed submission is recorded and the run goes on.
+3. :func:`plan_jobs` - skip submissions graded before from the same files and
+   source (unless ``force``), fail unreadable notebooks with the reason, and
+   order the rest longest first;
+4. :func:`grade_and_record` - workers (:mod:`grader.workers`) run nbgrader's
+   autograde; this process alone records each result as it arrives
+   (:mod:`grader.gradebook`), reporting progress; a failed submission is
+   recorded as such and the run goes on;
+5. the :class:`GradingSummary`, printed and written to ``<course>/grading-summary.json``.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +26,8 @@ from pathlib import Path
 from grader.catalogue import find_assignments, notebook_problem
 from grader.course import LEARNER_ID_PATTERN, Course, GradeRun
 from grader.errors import CourseError
+from grader.gradebook import past_seconds, record, recorded_digests
+from grader.workers import Job, JobResult, course_template, make_workers, source_digest, submission_digest
 
 Progress = Callable[[str], None]
 
@@ -36,24 +45,67 @@ class Skipped:
     reason: str
 
 
+#: Where grading time goes, in the order a submission meets it (seconds, summed over submissions).
+PHASES = {
+    "template": "preparing the template course (once per version of the source)",
+    "kernel_start": "starting sandboxed kernels",
+    "setup": "setup cells: imports and data, before the first exercise",
+    "cells": "exercise and test cells",
+    "kernel_shutdown": "stopping kernels",
+    "nbgrader": "nbgrader's own steps in the worker (copying, sanitizing, its gradebook)",
+    "record": "recording results in the course gradebook (this process)",
+}
+
+
 @dataclass
 class GradingSummary:
     runs: list[GradeRun] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0          # the whole run
+    grading_seconds: float = 0.0  # from the first job handed to a worker to the last result recorded
+    workers: str = ""
+    phases: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
 
     @property
     def failures(self) -> list[GradeRun]:
         return [run for run in self.runs if not run.ok]
 
+    @property
+    def graded(self) -> list[GradeRun]:
+        return [run for run in self.runs if not run.unchanged]
+
+    @property
+    def work_seconds(self) -> float:
+        """Seconds of grading work: the sum of each submission's wall clock in its worker."""
+        return sum(run.seconds for run in self.graded)
+
     def lines(self) -> list[str]:
+        unchanged = len(self.runs) - len(self.graded)
+        counts = (f"{len(self.graded) - len(self.failures)} ok, {len(self.failures)} failed, "
+                  f"{unchanged} unchanged since graded, {len(self.skipped)} skipped")
+        if not self.graded:
+            return [f"nothing to grade: {counts}"] + [f"  skipped {i.path}: {i.reason}" for i in self.skipped]
         lines = [
-            f"graded {len(self.runs)} submission(s) in {self.seconds:.0f} s: "
-            f"{len(self.runs) - len(self.failures)} ok, {len(self.failures)} failed, {len(self.skipped)} skipped"
+            f"graded {len(self.graded)} submission(s) in {self.seconds:.0f} s with {self.workers}: {counts}",
+            f"  {self.work_seconds:.0f} s of grading work done in {self.grading_seconds:.0f} s "
+            f"({self.work_seconds / max(self.grading_seconds, 1e-9):.1f} submissions at a time on average)",
         ]
+        lines.append("  time by phase: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in
+                                                     self.phases.items()))
         lines += [f"  failed  {run.learner}/{run.assignment}: {run.message}" for run in self.failures]
         lines += [f"  skipped {item.path}: {item.reason}" for item in self.skipped]
         return lines
+
+    def as_dict(self) -> dict:
+        return {
+            "seconds": self.seconds, "grading_seconds": self.grading_seconds, "workers": self.workers,
+            "work_seconds": self.work_seconds,
+            "phases": self.phases, "phase_meanings": PHASES,
+            "runs": [{"learner": r.learner, "assignment": r.assignment, "ok": r.ok, "unchanged": r.unchanged,
+                      "seconds": r.seconds, "message": r.message, "notebooks": list(r.timings)}
+                     for r in self.runs],
+            "skipped": [{"path": str(item.path), "reason": item.reason} for item in self.skipped],
+        }
 
 
 def discover_submissions(submissions_dir: Path, known: set[str], wanted: set[str] | None = None):
@@ -109,28 +161,95 @@ def check_readable(course: Course, sub: Submission) -> GradeRun | None:
     return None
 
 
-def autograde_all(course: Course, submissions: list[Submission], progress: Progress) -> list[GradeRun]:
-    """Autograde each submission in turn, printing done/total, outcome and time left."""
-    runs: list[GradeRun] = []
-    start = time.perf_counter()
-    for index, sub in enumerate(submissions, 1):
+def plan_jobs(course: Course, submissions: list[Submission], force: bool, progress: Progress):
+    """Decide what to grade.
+
+    Returns
+    -------
+    (list[Job], list[GradeRun])
+        Jobs to run, longest expected first (from past runs' seconds per
+        assignment), and runs settled without grading: unreadable notebooks
+        (failed) and submissions unchanged since they were graded.
+    """
+    sources = {a: source_digest(course, a) for a in {sub.assignment for sub in submissions}}
+    recorded = {} if force else recorded_digests(course)
+    jobs, settled = [], []
+    for sub in submissions:
+        digest = submission_digest(sub.folder, sources[sub.assignment])
+        if recorded.get((sub.learner, sub.assignment)) == digest \
+                and course.path("autograded", sub.learner, sub.assignment).is_dir():
+            settled.append(GradeRun(sub.learner, sub.assignment, True, unchanged=True))
+            continue
         course.stage_submission(sub.learner, sub.assignment, sub.folder)
-        run = check_readable(course, sub) or course.autograde(sub.learner, sub.assignment)
-        runs.append(run)
+        unreadable = check_readable(course, sub)
+        if unreadable:
+            progress(f"{sub.learner}/{sub.assignment}: FAILED: {unreadable.message}")
+            settled.append(unreadable)
+            continue
+        jobs.append(Job(sub.learner, sub.assignment, str(sub.folder), digest, course.limits, course.sandbox))
+    unchanged = sum(run.unchanged for run in settled)
+    if unchanged:
+        progress(f"{unchanged} submission(s) unchanged since graded: not graded again (--force grades them anyway)")
+    history = past_seconds(course)
+    longest = max(history.values(), default=0.0)
+    jobs.sort(key=lambda job: -history.get(job.assignment, longest))  # unknown ones count as long
+    return jobs, settled
+
+
+def grade_and_record(course: Course, jobs: list[Job], workers, template, summary: GradingSummary,
+                     progress: Progress) -> None:
+    """Run ``jobs`` on ``workers``; record each result here, as it arrives, and report done/total and time left."""
+    start = time.perf_counter()
+    for done, result in enumerate(workers.run(jobs, template, progress), 1):
+        run, record_seconds = _record_result(course, result)
+        summary.runs.append(run)
+        _add_phases(summary.phases, result, record_seconds)
         elapsed = time.perf_counter() - start
-        left = elapsed / index * (len(submissions) - index)
+        left = elapsed / done * (len(jobs) - done)
+        failures = sum(not r.ok for r in summary.graded)
         status = "ok" if run.ok else f"FAILED: {run.message}"
-        progress(
-            f"[{index}/{len(submissions)}] {sub.learner}/{sub.assignment}: {status} "
-            f"({run.seconds:.1f} s; about {left:.0f} s left)"
-        )
-    return runs
+        progress(f"[{done}/{len(jobs)}] {run.learner}/{run.assignment}: {status} ({run.seconds:.1f} s; "
+                 f"{failures} failed so far; about {left:.0f} s left)")
+
+
+def _record_result(course: Course, result: JobResult) -> tuple[GradeRun, float]:
+    """Record one worker's result (grades, or the learner and why it failed); the run and seconds spent."""
+    start = time.perf_counter()
+    message = result.message
+    if result.ok:
+        try:
+            record(course, result.graded)
+        except (CourseError, OSError) as exc:
+            message = f"could not record the grades: {exc}"
+    if message:
+        if course.has_submission(result.learner, result.assignment):
+            message += " (the grades recorded before this run are kept)"
+        else:
+            course.register_learner(result.learner)  # so that they still get a report, with the reason
+    run = GradeRun(result.learner, result.assignment, not message, message, result.seconds, timings=result.timings)
+    return run, time.perf_counter() - start
+
+
+def _add_phases(phases: dict[str, float], result: JobResult, record_seconds: float) -> None:
+    executed = 0.0
+    for timing in result.timings:
+        for name in ("kernel_start", "setup", "cells", "kernel_shutdown"):
+            phases[name] += timing[name]
+            executed += timing[name]
+    phases["nbgrader"] += max(0.0, result.seconds - executed)
+    phases["record"] += record_seconds
 
 
 def grade(
-    course: Course, submissions_dir: Path, assignments: list[str] | None = None, progress: Progress = print
+    course: Course, submissions_dir: Path, assignments: list[str] | None = None, progress: Progress = print,
+    workers: int | None = None, scheduler: str | None = None, force: bool = False,
 ) -> GradingSummary:
-    """Autograde every submission under ``submissions_dir`` into the course gradebook."""
+    """Autograde every submission under ``submissions_dir`` into the course gradebook.
+
+    ``workers`` processes on this machine (default: one per core), or the
+    Dask cluster whose scheduler is at ``scheduler``; with ``force``,
+    submissions unchanged since they were graded are graded again.
+    """
     known = set(find_assignments(course.notebooks_dir))
     wanted = set(assignments or [])
     unknown = wanted - known
@@ -143,6 +262,23 @@ def grade(
         progress(f"skipping {item.path}: {item.reason}")
     if not submissions:
         raise CourseError(f"no submissions to grade under {submissions_dir}")
-    ensure_released(course, {sub.assignment for sub in submissions}, progress)
-    runs = autograde_all(course, submissions, progress)
-    return GradingSummary(runs, skipped, time.perf_counter() - start)
+    backend = make_workers(workers, scheduler)  # a wrong --workers or --scheduler fails before anything is written
+    try:
+        ensure_released(course, {sub.assignment for sub in submissions}, progress)
+        jobs, settled = plan_jobs(course, submissions, force, progress)
+        summary = GradingSummary(runs=settled, skipped=skipped)
+        if jobs:
+            template_start = time.perf_counter()
+            template = course_template(course, {job.assignment for job in jobs}, progress)
+            summary.phases["template"] = time.perf_counter() - template_start
+            sized = backend.sized_for(len(jobs))
+            summary.workers = sized.description
+            progress(f"grading {len(jobs)} submission(s) with {summary.workers}")
+            grading_start = time.perf_counter()
+            grade_and_record(course, jobs, sized, template, summary, progress)
+            summary.grading_seconds = time.perf_counter() - grading_start
+    finally:
+        backend.close()
+    summary.seconds = time.perf_counter() - start
+    (course.root / "grading-summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
+    return summary

@@ -29,14 +29,16 @@ refuses to run unless told ``--unsafe-no-sandbox``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import nbformat
@@ -48,9 +50,20 @@ from traitlets import Integer
 from grader.errors import CourseError
 from grader.paths import PROJECT_ROOT
 
-#: The first user id given to sandboxed kernels (one id per grading worker, so
-#: that each worker's process limit is its own).
+#: The user id sandboxed kernels run as when grading one submission at a time.
 SANDBOX_UID_BASE = 61_000
+#: Grading workers add their thread's id to this: no two kernels running at once
+#: share a user id, so each worker's process limit (counted per user) is its own.
+WORKER_UID_BASE = 1_500_000_000
+
+
+def worker_sandbox_uid() -> int:
+    """A user id for the kernels this grading thread starts: unique among threads running on this machine.
+
+    Thread ids share the process-id space, so two workers (processes, or
+    threads of a Dask worker) never get the same one at the same time.
+    """
+    return WORKER_UID_BASE + threading.get_native_id()
 
 
 class SandboxUnavailable(CourseError):
@@ -273,6 +286,8 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = None  # the budget starts with the first cell, not with the kernel's start-up
         self._running = 0
+        self._timing = NotebookTiming(str(resources.get("nbgrader", {}).get("notebook", "")) if resources else "")
+        self._clock = time.perf_counter()
         try:
             return super().preprocess(nb, resources, km)
         except DeadKernelError:
@@ -286,6 +301,8 @@ class GuardedExecute(Execute):
                              f"the cell ran past {self.timeout} s and did not stop when interrupted")
             return nb, resources
         finally:
+            self._timing.kernel_shutdown = time.perf_counter() - self._clock
+            _record_timing(self._timing)
             for manager in (km, getattr(self, "_manager", None)):
                 if isinstance(manager, SandboxedKernelManager):
                     manager.release()
@@ -298,11 +315,20 @@ class GuardedExecute(Execute):
         self._running = index
         if self._deadline is None:
             self._deadline = time.monotonic() + self.notebook_timeout
+            self._timing.kernel_start = self._lap()
         if cell.cell_type == "code" and time.monotonic() >= self._deadline:
             cell.outputs = [_error_output(NOTEBOOK_TIME_LIMIT,
                                           f"not run: the notebook used up its {self.notebook_timeout} s")]
             return cell, resources
-        return super().preprocess_cell(cell, resources, index)
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            self._timing.add_cell(self._lap(), graded_yet=self._timing.graded_yet or _is_exercise(cell))
+
+    def _lap(self) -> float:
+        now = time.perf_counter()
+        seconds, self._clock = now - self._clock, now
+        return seconds
 
     def _get_timeout(self, cell=None):
         per_cell = super()._get_timeout(cell)
@@ -310,6 +336,55 @@ class GuardedExecute(Execute):
             return per_cell
         left = max(1, int(self._deadline - time.monotonic()))
         return left if per_cell is None else min(per_cell, left)
+
+
+@dataclass
+class NotebookTiming:
+    """Where one notebook's execution time went, in seconds.
+
+    ``setup`` is the cells before the first exercise (solution or test) cell:
+    imports and data; ``cells`` is every cell from there on (learner code and tests);
+    ``kernel_shutdown`` runs from the last cell to the kernel's exit.
+    """
+
+    notebook: str
+    kernel_start: float = 0.0
+    setup: float = 0.0
+    cells: float = 0.0
+    kernel_shutdown: float = 0.0
+    graded_yet: bool = field(default=False, repr=False)
+
+    def add_cell(self, seconds: float, graded_yet: bool) -> None:
+        self.graded_yet = graded_yet
+        if graded_yet:
+            self.cells += seconds
+        else:
+            self.setup += seconds
+
+    def as_dict(self) -> dict[str, float]:
+        return {"kernel_start": self.kernel_start, "setup": self.setup, "cells": self.cells,
+                "kernel_shutdown": self.kernel_shutdown}
+
+
+#: Set to a file path to have every notebook's :class:`NotebookTiming` appended there as a JSON line
+#: (how the grading benchmark sees inside a plain ``nbgrader autograde`` run).
+TIMING_LOG_ENV = "MLCOURSE_TIMING_LOG"
+_timings = threading.local()
+
+
+def _record_timing(timing: NotebookTiming) -> None:
+    # The last few only: a long-lived process that never asks (a formgrader) must not pile them up.
+    _timings.items = [*getattr(_timings, "items", [])[-99:], timing]
+    if os.environ.get(TIMING_LOG_ENV):
+        with open(os.environ[TIMING_LOG_ENV], "a") as log:
+            log.write(json.dumps({"notebook": timing.notebook, **timing.as_dict()}) + "\n")
+
+
+def take_timings() -> list[NotebookTiming]:
+    """The timings of the notebooks this thread executed since the last call (and forget them)."""
+    items = getattr(_timings, "items", [])
+    _timings.items = []
+    return items
 
 
 def _error_output(ename: str, evalue: str):
@@ -321,3 +396,8 @@ def _mark_unfinished(nb, start: int, ename: str, evalue: str) -> None:
         if index >= start and cell.cell_type == "code":
             cell.outputs = [*cell.get("outputs", [])[:50], _error_output(ename, evalue)] if index == start else [
                 _error_output(ename, "not run: " + evalue)]
+
+
+def _is_exercise(cell) -> bool:
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(grading.get("solution") or grading.get("grade"))

@@ -21,3 +21,36 @@ def rubric():
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+#: A PostgreSQL server the tests may create databases on (``.ci/run`` starts one and sets this).
+POSTGRES_ENV = "MLCOURSE_TEST_POSTGRES"
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for one test; its URL. Dropped afterwards.
+
+    Skipped when no server is configured, except in CI, where a missing server
+    is a failure: CI must test against the real thing.
+    """
+    admin = os.environ.get(POSTGRES_ENV)
+    if not admin:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: .ci/run must start PostgreSQL")
+        pytest.skip(f"no PostgreSQL server ({POSTGRES_ENV} is not set)")
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"mlcourse_test_{uuid.uuid4().hex[:12]}"
+    connection = psycopg.connect(admin, autocommit=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.close()

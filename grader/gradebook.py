@@ -1,0 +1,171 @@
+"""The one writer of the course gradebook: grades that workers computed, recorded one submission at a time.
+
+Workers grade in scratch courses of their own (:mod:`grader.workers`) and send
+back what nbgrader's autograde wrote there. :func:`record` copies it into the
+course gradebook (SQLite or PostgreSQL) in one transaction per submission,
+with the same values nbgrader would have written had it graded in place, and
+notes in a small table beside nbgrader's (``mlcourse_graded``) which files and
+which source the grades came from, so that unchanged submissions can be
+skipped next time. Writes that collide with another grading process (a
+PostgreSQL unique key, SQLite's "database is locked") are retried.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, and_, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from grader.course import COURSE_ID, Course
+from grader.errors import CourseError
+
+#: Which submission files and which released source each recorded grade came from.
+LEDGER = Table(
+    "mlcourse_graded", MetaData(),
+    Column("learner", String(128), primary_key=True),
+    Column("assignment", String(128), primary_key=True),
+    Column("digest", String(64), nullable=False),  # sha256 of the submission's files and the assignment's source
+    Column("seconds", Float),                      # wall-clock seconds the worker spent grading it
+    Column("graded_at", DateTime),
+)
+
+WRITE_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class GradedNotebook:
+    """What nbgrader's autograde recorded for one notebook of a submission."""
+
+    name: str
+    submitted: bool                                    # False: missing from the submission, so scored zero
+    late_penalty: float | None
+    grades: dict[str, tuple[float | None, bool]]      # grade_id -> (auto_score, needs_manual_grade)
+    comments: dict[str, str | None]                    # grade_id -> auto_comment
+
+
+@dataclass(frozen=True)
+class GradedSubmission:
+    """One submission as graded by a worker, ready for :func:`record`."""
+
+    learner: str
+    assignment: str
+    digest: str
+    timestamp: datetime | None
+    notebooks: tuple[GradedNotebook, ...]
+    files: dict[str, bytes]   # the autograded folder: relative path -> content
+    seconds: float
+
+
+def record(course: Course, graded: GradedSubmission) -> None:
+    """Write ``graded`` into the course: its autograded folder, then its grades, in one transaction.
+
+    The folder goes first: if the process dies between the two, the ledger
+    still holds the old digest and the next run grades the submission again.
+    """
+    _replace_folder(course.path("autograded", graded.learner, graded.assignment), graded.files)
+    _retrying(course, lambda gb: _write_grades(gb, graded))
+
+
+def recorded_digests(course: Course) -> dict[tuple[str, str], str]:
+    """``(learner, assignment) -> digest`` of what each recorded submission's grades came from (one query)."""
+    from nbgrader.api import Gradebook
+
+    if not course._has_gradebook():
+        return {}
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        _ensure_ledger(gb)
+        rows = gb.db.execute(select(LEDGER.c.learner, LEDGER.c.assignment, LEDGER.c.digest))
+        return {(learner, assignment): digest for learner, assignment, digest in rows}
+
+
+def past_seconds(course: Course) -> dict[str, float]:
+    """Mean recorded grading seconds per assignment (to start the longest jobs first); {} before any."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy import func
+
+    if not course._has_gradebook():
+        return {}
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        _ensure_ledger(gb)
+        rows = gb.db.execute(select(LEDGER.c.assignment, func.avg(LEDGER.c.seconds)).group_by(LEDGER.c.assignment))
+        return {assignment: float(mean) for assignment, mean in rows if mean is not None}
+
+
+def _write_grades(gb, graded: GradedSubmission) -> None:
+    # nbgrader's helpers commit on their own: student and submission rows first (as its autograde does).
+    gb.update_or_create_student(graded.learner)
+    when = {"timestamp": graded.timestamp} if graded.timestamp else {}
+    submission = gb.update_or_create_submission(graded.assignment, graded.learner, **when)
+    ours = {nb.name: nb for nb in submission.notebooks}
+    for notebook in graded.notebooks:
+        row = ours.get(notebook.name)
+        if row is None:
+            raise CourseError(f"the gradebook has no notebook {notebook.name} in {graded.assignment}; release it again")
+        row.late_submission_penalty = notebook.late_penalty
+        for grade in row.grades:
+            auto_score, needs_review = notebook.grades.get(grade.name, (None, True))
+            grade.auto_score = auto_score
+            # nbgrader's SaveAutoGrades rule: a grade a person already set must be looked at again.
+            grade.needs_manual_grade = needs_review or (notebook.submitted and grade.manual_score is not None)
+        for comment in row.comments:
+            comment.auto_comment = notebook.comments.get(comment.name)
+    where = and_(LEDGER.c.learner == graded.learner, LEDGER.c.assignment == graded.assignment)
+    gb.db.execute(LEDGER.delete().where(where))
+    gb.db.execute(LEDGER.insert().values(learner=graded.learner, assignment=graded.assignment, digest=graded.digest,
+                                         seconds=graded.seconds, graded_at=datetime.now()))
+    gb.db.commit()
+
+
+def _retrying(course: Course, write) -> None:
+    """Run ``write(gradebook)``; on a write collision with another process, roll back and run it again."""
+    from nbgrader.api import Gradebook
+
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        with Gradebook(course.db_url, COURSE_ID) as gb:
+            _ensure_ledger(gb)
+            try:
+                write(gb)
+                return
+            except (IntegrityError, OperationalError) as exc:
+                gb.db.rollback()
+                if attempt == WRITE_ATTEMPTS:
+                    raise CourseError(f"could not write to the gradebook {course.db_url}: {exc.orig}") from None
+        time.sleep(0.05 * 2**attempt)
+
+
+_ledgers: set[str] = set()
+
+
+def _ensure_ledger(gb) -> None:
+    url = str(gb.engine.url)
+    if url in _ledgers:
+        return
+    try:
+        LEDGER.metadata.create_all(gb.engine, checkfirst=True)
+    except DBAPIError:
+        # Another grading process created it between the check and the CREATE.
+        if not inspect(gb.engine).has_table(LEDGER.name):
+            raise
+    _ledgers.add(url)
+
+
+def _replace_folder(folder: Path, files: dict[str, bytes]) -> None:
+    """Make ``folder`` hold exactly ``files``, swapping it in whole so a reader never sees half of it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    for name, content in files.items():
+        path = fresh / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    fresh.chmod(0o755)
+    old = folder.with_name(f".{folder.name}-old-{fresh.name}")
+    if folder.exists():
+        folder.rename(old)
+    fresh.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)

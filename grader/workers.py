@@ -1,0 +1,435 @@
+"""Grading many submissions at once: worker processes on this machine, or the workers of a Dask cluster.
+
+A *job* is one submission. A worker grades it with nbgrader's own autograde
+(sanitize, execute in the sandbox, save grades) in a scratch course of its
+own: a copy of the *template*, which holds the released assignments' source
+and a private SQLite gradebook made by nbgrader's ``generate_assignment``. The
+worker sends back what nbgrader recorded there and the autograded notebooks;
+the grading process alone writes them into the course gradebook
+(:func:`grader.gradebook.record`). So the course gradebook has one writer, a
+job can be run again anywhere, and a worker that dies costs only its jobs'
+time: they are graded again.
+
+Backends, all with ``run(jobs, template, notify) -> iterator of JobResult``:
+
+* :class:`InlineWorker` - one job after another in this process;
+* :class:`ProcessWorkers` - a pool of worker processes on this machine;
+* :class:`DaskWorkers` - the workers of a running ``dask.distributed`` cluster.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import hashlib
+import io
+import os
+import shutil
+import signal
+import socket
+import stat
+import tarfile
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+from grader.course import COURSE_ID, Course, ensure_venv_on_path, nbgrader_error
+from grader.errors import CourseError
+from grader.gradebook import GradedNotebook, GradedSubmission
+from grader.sandbox import SandboxLimits, take_timings, worker_sandbox_uid
+
+#: How many times a job is started before a worker that keeps dying is reported as its failure.
+MAX_ATTEMPTS = 3
+#: Jobs handed to the workers ahead of need, per worker: enough to keep every worker busy, few
+#: enough that a large cohort's files are never all in memory.
+IN_FLIGHT_PER_WORKER = 2
+Notify = Callable[[str], None]
+SKIPPED_FOLDERS = {".ipynb_checkpoints", "__pycache__"}
+
+
+# ---------------------------------------------------------------------------
+# What travels to a worker and back
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Template:
+    """The released assignments as a scratch course (source folders and an SQLite gradebook), as a tar archive."""
+
+    key: str
+    archive: bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    learner: str
+    assignment: str
+    folder: str              # the submission folder, on the grading machine
+    digest: str              # of its files and the assignment's source (see submission_digest)
+    limits: SandboxLimits
+    sandbox: bool
+    attempt: int = 1
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)  # filled in by loaded()
+
+    def loaded(self) -> Job:
+        """This job with its submission's files read in, to travel to a worker that may be on another machine.
+
+        Jobs are loaded only as they are handed out, so a large cohort is
+        never all in memory at once.
+        """
+        return replace(self, files=read_files(Path(self.folder)))
+
+
+@dataclass(frozen=True)
+class JobResult:
+    learner: str
+    assignment: str
+    ok: bool
+    message: str = ""                 # why it failed; empty when ok
+    seconds: float = 0.0              # the worker's wall clock for the job
+    timings: tuple[dict, ...] = ()    # per executed notebook: grader.sandbox.NotebookTiming.as_dict()
+    graded: GradedSubmission | None = None
+    worker: str = ""                  # host:pid
+
+
+def failed(job: Job, message: str, worker: str = "") -> JobResult:
+    return JobResult(job.learner, job.assignment, False, message, worker=worker)
+
+
+# ---------------------------------------------------------------------------
+# The template: built once per version of the released source, cached in the course folder
+# ---------------------------------------------------------------------------
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_files(folder)):
+        digest.update(path.encode() + b"\0" + (folder / path).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def source_digest(course: Course, assignment: str) -> str:
+    """sha256 of an assignment's released source folder (what its grades are computed against)."""
+    return _folder_digest(course.path("source", "", assignment))
+
+
+def submission_digest(folder: Path, source: str) -> str:
+    """sha256 of a submission's files and its assignment's :func:`source_digest`: equal means same grades."""
+    return hashlib.sha256((source + _folder_digest(folder)).encode()).hexdigest()
+
+
+def course_template(course: Course, assignments: Iterable[str], progress: Notify = print) -> Template:
+    """The template for ``assignments``, from the cache in ``<course>/.mlcourse/templates`` or built now."""
+    import nbgrader
+
+    names = sorted(set(assignments))
+    key = hashlib.sha256(" ".join([nbgrader.__version__, *(f"{a}={source_digest(course, a)}" for a in names)])
+                         .encode()).hexdigest()[:32]
+    cache = course.root / ".mlcourse" / "templates" / f"{key}.tar"
+    if cache.is_file():
+        return Template(key, cache.read_bytes())
+    progress(f"preparing the grading template for {len(names)} assignment(s)")
+    with tempfile.TemporaryDirectory(prefix="mlcourse-template-") as scratch:
+        template = Course(Path(scratch) / "course", sandbox=False)  # runs no learner code
+        for assignment in names:
+            template.generate(assignment, course.path("source", "", assignment))
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w") as tar:
+            tar.add(template.root / "source", arcname="source")
+            tar.add(template.root / "gradebook.db", arcname="gradebook.db")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    for old in cache.parent.glob("*.tar"):
+        old.unlink(missing_ok=True)
+    partial = cache.with_name(f".{key}-{uuid.uuid4().hex}")
+    partial.write_bytes(archive.getvalue())
+    os.replace(partial, cache)  # atomic: another grading process may be writing the same template
+    return Template(key, archive.getvalue())
+
+
+_unpacked: dict[str, Path] = {}
+_unpack_lock = threading.Lock()
+
+
+def _template_folder(template: Template) -> Path:
+    """The template unpacked once per worker process (removed when the process exits)."""
+    with _unpack_lock:
+        folder = _unpacked.get(template.key)
+        if folder is None or not folder.is_dir():
+            folder = Path(tempfile.mkdtemp(prefix="mlcourse-template-"))
+            with tarfile.open(fileobj=io.BytesIO(template.archive)) as tar:
+                tar.extractall(folder, filter="data")
+            _unpacked[template.key] = folder
+            atexit.register(shutil.rmtree, folder, True)
+        return folder
+
+
+# ---------------------------------------------------------------------------
+# One job, in a worker
+# ---------------------------------------------------------------------------
+
+
+def grade_job(job: Job, template: Template) -> JobResult:
+    """Grade one submission with nbgrader's autograde in a scratch course; never raises for the job's own failures."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    start = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="mlcourse-job-"))
+    try:
+        shutil.copytree(_template_folder(template), root, dirs_exist_ok=True)
+        _write_files(root / "submitted" / job.learner / job.assignment, job.files)
+        course = Course(root, limits=job.limits, sandbox=job.sandbox,
+                        sandbox_uid=worker_sandbox_uid() if job.sandbox else None)
+        course.check_sandbox()
+        take_timings()
+        result = course.api.autograde(job.assignment, job.learner, force=True, create=True)
+        timings = tuple(t.as_dict() for t in take_timings())
+        seconds = time.perf_counter() - start
+        if not result["success"]:
+            return JobResult(job.learner, job.assignment, False, nbgrader_error(result), seconds, timings,
+                             worker=worker)
+        graded = _read_graded(course, job, seconds)
+        return JobResult(job.learner, job.assignment, True, "", seconds, timings, graded, worker)
+    except CourseError as exc:
+        return failed(job, f"{exc} (worker {worker})", worker)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _read_graded(course: Course, job: Job, seconds: float) -> GradedSubmission:
+    from nbgrader.api import Gradebook
+
+    submitted = course.path("submitted", job.learner, job.assignment)
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        submission = gb.find_submission(job.assignment, job.learner)
+        notebooks = tuple(
+            GradedNotebook(
+                name=nb.name,
+                submitted=(submitted / f"{nb.name}.ipynb").is_file(),
+                late_penalty=nb.late_submission_penalty,
+                grades={g.name: (g.auto_score, bool(g.needs_manual_grade)) for g in nb.grades},
+                comments={c.name: c.auto_comment for c in nb.comments},
+            )
+            for nb in submission.notebooks
+        )
+        timestamp = submission.timestamp
+    return GradedSubmission(job.learner, job.assignment, job.digest, timestamp, notebooks,
+                            _autograded_files(course, job), seconds)
+
+
+def _autograded_files(course: Course, job: Job) -> dict[str, bytes]:
+    """What nbgrader put in the autograded folder: the notebooks, the submitted files, the source's data files.
+
+    Files that learner code wrote while it ran stay behind (they are the
+    learner's, and may be large), and so does anything that is not a regular
+    file: a symlink planted by learner code is never followed.
+    """
+    folder = course.path("autograded", job.learner, job.assignment)
+    expected = set(job.files) | set(_files(course.path("source", "", job.assignment)))
+    largest = job.limits.file_size_mb * 2**20
+    kept = {}
+    for name in _files(folder):
+        info = os.lstat(folder / name)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > largest:
+            continue
+        if name.endswith(".ipynb") and "/" not in name or name in expected:
+            kept[name] = (folder / name).read_bytes()
+    return kept
+
+
+def _files(folder: Path) -> list[str]:
+    """Relative paths of the files under ``folder`` (not following links), checkpoints and caches left out."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_FOLDERS]
+        found += [os.path.relpath(os.path.join(dirpath, name), folder) for name in filenames]
+    return sorted(found)
+
+
+def read_files(folder: Path) -> dict[str, bytes]:
+    """A submission folder as ``{relative path: content}`` (what a :class:`Job` carries)."""
+    return {name: (folder / name).read_bytes() for name in _files(folder)}
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    for name, content in files.items():
+        path = (folder / name).resolve()
+        if folder.resolve() not in path.parents:
+            continue  # a path that climbs out of the folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+# ---------------------------------------------------------------------------
+# Backends
+# ---------------------------------------------------------------------------
+
+
+class InlineWorker:
+    """Every job in this process, one after another."""
+
+    description = "1 worker (this process)"
+
+    def sized_for(self, jobs: int) -> InlineWorker:
+        return self
+
+    def run(self, jobs: list[Job], template: Template, notify: Notify) -> Iterator[JobResult]:
+        for job in jobs:
+            yield grade_job(job.loaded(), template)
+
+    def close(self) -> None:
+        pass
+
+
+_pool_template: Template | None = None
+
+
+def _start_pool_worker(template: Template, kernel_threads: int) -> None:
+    global _pool_template
+    _pool_template = template
+    # Die with the grading process, even on kill -9: the sandboxed kernels then die with this worker.
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # One kernel per core: BLAS and torch threads beyond that only fight over the cores.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(kernel_threads))
+    ensure_venv_on_path()
+
+
+def _grade_in_pool(job: Job) -> JobResult:
+    assert _pool_template is not None, "worker started without a template"
+    return grade_job(job, _pool_template)
+
+
+@dataclass
+class ProcessWorkers:
+    """A pool of worker processes on this machine; when one dies, its unfinished jobs are graded again."""
+
+    count: int
+    deaths: int = field(default=0, init=False)
+
+    @property
+    def description(self) -> str:
+        return f"{self.count} worker processes"
+
+    def sized_for(self, jobs: int):
+        """No more workers than jobs: each would cost a process start for nothing."""
+        return InlineWorker() if min(self.count, jobs) == 1 else ProcessWorkers(min(self.count, jobs))
+
+    def run(self, jobs: list[Job], template: Template, notify: Notify) -> Iterator[JobResult]:
+        kernel_threads = max(1, available_cores() // self.count)
+        queue = list(jobs)
+        while queue:
+            pool = ProcessPoolExecutor(self.count, mp_context=get_context("spawn"),
+                                       initializer=_start_pool_worker, initargs=(template, kernel_threads))
+            waiting, queue, pending = queue, [], {}
+            try:
+                while waiting or pending:
+                    while waiting and len(pending) < IN_FLIGHT_PER_WORKER * self.count:
+                        job = waiting.pop(0)
+                        pending[pool.submit(_grade_in_pool, job.loaded())] = job
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        job = pending.pop(future)
+                        try:
+                            yield future.result()
+                        except BrokenProcessPool:
+                            queue.append(job)
+                    if queue:  # the pool is broken: every job not done goes round again
+                        queue += [*pending.values(), *waiting]
+                        waiting, pending = [], {}
+            finally:
+                pool.shutdown(wait=not queue, cancel_futures=True)
+            if queue:
+                self.deaths += 1
+                retry = [replace(job, attempt=job.attempt + 1) for job in queue if job.attempt < MAX_ATTEMPTS]
+                for job in queue:
+                    if job.attempt >= MAX_ATTEMPTS:
+                        yield failed(job, f"the grading worker died {MAX_ATTEMPTS} times while grading it")
+                notify(f"a grading worker died; {len(retry)} unfinished submission(s) will be graded again")
+                queue = retry
+
+    def close(self) -> None:
+        pass
+
+
+class DaskWorkers:
+    """The workers of a running Dask distributed cluster (``dask scheduler`` / ``dask worker``).
+
+    Each worker needs this project installed, bubblewrap, and root (as for
+    grading on one machine); start workers with ``--nthreads 1`` so that each
+    grades one submission at a time. Dask runs a job again elsewhere if its
+    worker dies, up to the scheduler's ``allowed-failures``.
+    """
+
+    def __init__(self, address: str):
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise CourseError(f"no Dask scheduler answers at {address}: {exc}") from None
+        self.address = address
+
+    @property
+    def description(self) -> str:
+        return f"{self._worker_count()} Dask workers at {self.address}"
+
+    def _worker_count(self) -> int:
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def sized_for(self, jobs: int) -> DaskWorkers:
+        return self
+
+    def run(self, jobs: list[Job], template: Template, notify: Notify) -> Iterator[JobResult]:
+        from distributed import as_completed
+
+        workers = self._worker_count()
+        if not workers:
+            raise CourseError(f"the Dask scheduler at {self.address} has no workers")
+        shared = self.client.scatter(template, broadcast=True)
+        run_id = uuid.uuid4().hex[:8]
+        waiting, pending = list(jobs), {}
+
+        def hand_out():
+            job = waiting.pop(0)
+            future = self.client.submit(grade_job, job.loaded(), shared, pure=False,
+                                        key=f"mlcourse-grade-{job.learner}-{job.assignment}-{run_id}")
+            pending[future] = job
+            return future
+
+        running = as_completed([hand_out() for _ in range(min(len(waiting), IN_FLIGHT_PER_WORKER * workers))])
+        for future in running:
+            job = pending.pop(future)
+            if waiting:
+                running.add(hand_out())
+            try:
+                yield future.result()
+            except Exception as exc:  # a worker died too often (KilledWorker), or lacks this project
+                yield failed(job, f"the Dask cluster could not grade it: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def make_workers(count: int | None = None, scheduler: str | None = None):
+    """The backend for ``--workers``/``--scheduler``: Dask if a scheduler is given, else processes (or inline for 1).
+
+    ``count`` defaults to one worker per core. Connecting to the scheduler
+    happens here, so a wrong address fails before anything is graded.
+    """
+    if scheduler:
+        return DaskWorkers(scheduler)
+    count = available_cores() if count is None else count
+    if count < 1:
+        raise CourseError(f"--workers must be at least 1, got {count}")
+    return InlineWorker() if count == 1 else ProcessWorkers(count)
