@@ -4,7 +4,7 @@
     mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader, sandboxed,
                                            in parallel (--workers N) or on a Dask cluster (--scheduler)
     mlcourse feedback                      learners' feedback pages, hidden tests removed
-    mlcourse report                        proficiency reports (HTML + JSON per learner, cohort CSV)
+    mlcourse report                        proficiency reports (HTML + JSON per learner, cohort report, exports)
     mlcourse demo                          all of the above on a simulated cohort
     mlcourse rubric check [PATH]           validate a rubric file
     mlcourse lint [NOTEBOOKS_DIR]          check the source notebooks against the course rules
@@ -76,7 +76,8 @@ def cmd_report(args) -> int:
     course = _course(args)
     out = args.out or course.root / "reports"
     reports = report_course(course, load_rubric(args.rubric), out)
-    print(f"learner reports: {out}/<learner>.html (and .json); cohort: {reports.cohort_csv}")
+    print(f"learner reports: {out}/<learner>.html (and .json); cohort: {reports.cohort_page} (and .json), "
+          f"{reports.cohort_csv}; exports: {out / 'exports'}")
     return 0
 
 
@@ -95,7 +96,8 @@ def cmd_demo(args) -> int:
     print("\nReports written:")
     for learner, page in reports.learner_pages.items():
         print(f"  {learner:>8}: {page}")
-    print(f"  {'cohort':>8}: {reports.cohort_csv}")
+    print(f"  {'cohort':>8}: {reports.cohort_page}")
+    print(f"  {'exports':>8}: {reports.exports[0].parent}")
     return 0
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalogue import read_exercises, select_assignments
+from grader.cohort import write_cohort_report
 from grader.course import Course
+from grader.exports import write_exports
 from grader.errors import CourseError
 from grader.grading import GradingSummary, Progress, grade
 from grader.proficiency import Proficiency, assess
-from grader.report import write_cohort_csv, write_learner_report
+from grader.report import write_cohort_csv, write_learner_reports
 from grader.rubric import Rubric, load_rubric
 from grader.simulate import DEMO_COHORT, write_submission
 
@@ -67,20 +69,25 @@ def feedback_course(course: Course, assignments: list[str] | None = None, learne
 class ReportSet:
     learner_pages: dict[str, Path]
     cohort_csv: Path
+    cohort_page: Path
+    exports: list[Path]
 
 
 def report_course(course: Course, rubric: Rubric, out_dir: Path, progress: Progress = print) -> ReportSet:
-    """Write each learner's HTML+JSON report and the cohort CSV into ``out_dir``."""
+    """Write each learner's HTML+JSON report, the cohort report, the cohort CSV and the exports into ``out_dir``."""
     results = assess_cohort(course, rubric)
     if not results:
         raise CourseError(f"the gradebook {course.db_url} has no learners yet; run 'mlcourse grade' first")
-    pages = {}
+    pages = write_learner_reports(results, out_dir)
     for result in results:
-        pages[result.learner] = write_learner_report(result, out_dir)
         verdict = result.verdict.title if result.verdict else "none"
         levels = " ".join(f"{stage}={level}" for stage, level in result.levels.items() if level)
         progress(f"report {result.learner}: verdict {verdict}; levels {levels or 'all 0'}")
-    return ReportSet(pages, write_cohort_csv(results, rubric, out_dir / "cohort.csv"))
+    cohort_page = write_cohort_report(results, rubric, out_dir)
+    progress(f"cohort report: {cohort_page}")
+    exports = write_exports(results, rubric, course, out_dir / "exports")
+    progress(f"exports: {', '.join(path.name for path in exports)} in {out_dir / 'exports'}")
+    return ReportSet(pages, write_cohort_csv(results, rubric, out_dir / "cohort.csv"), cohort_page, exports)
 
 
 def run_demo(out_dir: Path, rubric_path: Path | None = None, progress: Progress = print,

@@ -257,3 +257,33 @@ def test_a_weak_capstone_fails_every_target_with_its_measured_outcome(demo, rubr
         assert outcome.reason.startswith("target not met: " + measured.name), outcome.reason
     result = assess("weakling", course.outcomes("weakling", read_exercises(course.notebooks_dir)), rubric)
     assert not result.capstone.passed and result.capstone.earned == 0
+
+
+def test_the_demo_writes_the_cohort_report_and_every_export(demo, outcomes):
+    import csv
+
+    reports = demo["reports"]
+    cohort = json.loads(reports.cohort_page.with_suffix(".json").read_text())
+    verdicts = {learner: json.loads(page.with_suffix(".json").read_text())["verdict_title"]
+                for learner, page in reports.learner_pages.items()}
+    assert {role["title"]: role["learners"] for role in cohort["roles"]} == \
+        {title: list(verdicts.values()).count(title) for title in ("None yet", "Junior", "Senior", "Staff")}
+    assert len(cohort["items"]) == len(read_exercises(demo["course"].notebooks_dir))
+    assert "<img" in reports.cohort_page.read_text() and "Item analysis" in reports.cohort_page.read_text()
+
+    exports = {path.name: path for path in reports.exports}
+    assert set(exports) == {"grades.csv", "grades.json", "levels.csv", "levels.json", "roles.csv", "roles.json",
+                            "lms.csv", "nbgrader-grades.csv"}
+    grades = list(csv.DictReader(exports["grades.csv"].open()))
+    assert len(grades) == len(reports.learner_pages) * len(cohort["items"])
+    assert json.loads(exports["grades.json"].read_text())[0]["learner"] == grades[0]["learner"]
+    # The LMS total is the sum of the learner's exercise points; nbgrader's own export agrees per assignment.
+    lms = {row["Student ID"]: row for row in csv.DictReader(exports["lms.csv"].open())}
+    nbgrader_rows = list(csv.DictReader(exports["nbgrader-grades.csv"].open()))
+    for learner in reports.learner_pages:
+        earned = sum(float(g["earned"]) for g in grades if g["learner"] == learner)
+        total = next(value for key, value in lms[learner].items() if key.startswith("Total"))
+        assert float(total) == pytest.approx(earned)
+        assert lms[learner]["Proficiency"] == verdicts[learner]
+        theirs = sum(float(r["raw_score"]) for r in nbgrader_rows if r["student_id"] == learner)
+        assert theirs == pytest.approx(earned)

@@ -1,0 +1,96 @@
+"""Exports for tools: grades, levels and roles as CSV and JSON, nbgrader's own grades CSV, and an LMS import.
+
+Written into ``<reports>/exports/``:
+
+* ``grades.csv`` / ``.json``: one row per learner and exercise (points, stage, tier, reason);
+* ``levels.csv`` / ``.json``: one row per learner, a level per stage;
+* ``roles.csv`` / ``.json``: one row per learner, the verdict and whether each role is met;
+* ``nbgrader-grades.csv``: nbgrader's ``CsvExportPlugin`` (what ``nbgrader export`` writes);
+* ``lms.csv``: for a learning-management system's gradebook import: one row per
+  learner, a points column per assignment with its maximum in the header, the
+  total, and the proficiency verdict as a text column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from grader.cohort import all_outcomes
+from grader.course import COURSE_ID, Course
+from grader.proficiency import Proficiency
+from grader.rubric import Rubric
+
+
+def _write_table(out_dir: Path, name: str, rows: list[dict]) -> list[Path]:
+    """``name.csv`` and ``name.json`` holding ``rows`` (dicts with the same keys, in order)."""
+    csv_path, json_path = out_dir / f"{name}.csv", out_dir / f"{name}.json"
+    with csv_path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+    json_path.write_text(json.dumps(rows, indent=1))
+    return [csv_path, json_path]
+
+
+def grade_rows(results: list[Proficiency]) -> list[dict]:
+    return [{"learner": r.learner, "assignment": o.exercise.assignment, "exercise": o.exercise.grade_id,
+             "stage": o.exercise.stage, "tier": o.exercise.tier, "earned": o.earned, "possible": o.exercise.points,
+             "complete": o.complete, "reason": o.reason}
+            for r in results for o in all_outcomes(r)]
+
+
+def level_rows(results: list[Proficiency], rubric: Rubric) -> list[dict]:
+    return [{"learner": r.learner, **{stage: r.levels[stage] for stage in rubric.stage_ids}} for r in results]
+
+
+def role_rows(results: list[Proficiency], rubric: Rubric) -> list[dict]:
+    return [{"learner": r.learner, "verdict": r.verdict.id if r.verdict else "none",
+             **{f"{check.role.id}_met": check.met for check in r.roles},
+             "capstone_passed": r.capstone.passed} for r in results]
+
+
+def lms_rows(results: list[Proficiency]) -> list[dict]:
+    """Points per assignment (column names carry the maximum, as gradebook imports expect), total and verdict."""
+    rows = []
+    for result in results:
+        earned: dict[str, float] = {}
+        possible: dict[str, float] = {}
+        for outcome in all_outcomes(result):
+            assignment = outcome.exercise.assignment
+            earned[assignment] = earned.get(assignment, 0.0) + outcome.earned
+            possible[assignment] = possible.get(assignment, 0.0) + outcome.exercise.points
+        row = {"Student ID": result.learner}
+        row |= {f"{a} (max {possible[a]:g})": round(earned[a], 2) for a in sorted(possible)}
+        row[f"Total (max {sum(possible.values()):g})"] = round(sum(earned.values()), 2)
+        row["Proficiency"] = result.verdict.title if result.verdict else "None yet"
+        rows.append(row)
+    return rows
+
+
+def nbgrader_export(course: Course, path: Path) -> Path:
+    """nbgrader's own grades CSV, written by its ``CsvExportPlugin`` from the gradebook."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    plugin = CsvExportPlugin()
+    plugin.to = str(path)
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        plugin.export(gb)
+    return path
+
+
+def write_exports(results: list[Proficiency], rubric: Rubric, course: Course, out_dir: Path) -> list[Path]:
+    """Every export for ``results`` into ``out_dir``; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = _write_table(out_dir, "grades", grade_rows(results))
+    written += _write_table(out_dir, "levels", level_rows(results, rubric))
+    written += _write_table(out_dir, "roles", role_rows(results, rubric))
+    lms = out_dir / "lms.csv"
+    rows = lms_rows(results)
+    with lms.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return [*written, lms, nbgrader_export(course, out_dir / "nbgrader-grades.csv")]
