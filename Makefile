@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: demo test lint lab bench bench-grading clean
+.PHONY: demo test lint lab bench bench-grading bench-reports clean
 
 $(STAMP): pyproject.toml
 	# The grader runs learner code inside bubblewrap (Debian package bubblewrap).
@@ -39,6 +39,10 @@ bench: $(STAMP)
 # mlcourse grade against plain nbgrader autograde on 30 simulated submissions (about 10 minutes on 2 cores).
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading.py --out build/benchmarks/grading
+
+# Every report and export for 500 learners from a real gradebook (target: under a minute).
+bench-reports: $(STAMP)
+	$(BIN)/python benchmarks/reports.py --out build/benchmarks/reports
 
 lab: $(STAMP)
 	$(BIN)/mlcourse release --course-dir build/course

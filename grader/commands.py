@@ -45,7 +45,7 @@ def grade_course(
 def assess_cohort(course: Course, rubric: Rubric) -> list[Proficiency]:
     """Assess every learner in the gradebook against the whole course catalogue."""
     exercises = read_exercises(course.notebooks_dir)
-    return [assess(learner, course.outcomes(learner, exercises), rubric) for learner in course.learners()]
+    return [assess(learner, outcomes, rubric) for learner, outcomes in course.cohort_outcomes(exercises).items()]
 
 
 def feedback_course(course: Course, assignments: list[str] | None = None, learners: list[str] | None = None,
@@ -78,7 +78,9 @@ def report_course(course: Course, rubric: Rubric, out_dir: Path, progress: Progr
     results = assess_cohort(course, rubric)
     if not results:
         raise CourseError(f"the gradebook {course.db_url} has no learners yet; run 'mlcourse grade' first")
+    progress(f"assessed {len(results)} learner(s) from the gradebook")
     pages = write_learner_reports(results, out_dir)
+    progress(f"learner reports: {len(pages)} pages in {out_dir}")
     for result in results:
         verdict = result.verdict.title if result.verdict else "none"
         levels = " ".join(f"{stage}={level}" for stage, level in result.levels.items() if level)

@@ -263,33 +263,49 @@ class Course:
             return sorted(student.id for student in gb.students)
 
     def outcomes(self, learner: str, exercises: list[Exercise]) -> list[Outcome]:
-        """Points per exercise from the gradebook, with a reason where points were lost.
+        """One learner's :meth:`cohort_outcomes`."""
+        return self.cohort_outcomes(exercises, [learner])[learner]
 
-        Outcomes that a test cell measured against a target (tagged with
-        :data:`OUTCOME_MIME` in its outputs, as the capstone's are) come along
-        as :class:`~grader.proficiency.Measurement` s.
+    def cohort_outcomes(self, exercises: list[Exercise], learners: list[str] | None = None) -> dict[str, list[Outcome]]:
+        """Points per exercise for each learner (default: all in the gradebook), with a reason where points were lost.
+
+        Two queries for the whole cohort: the scores, and the reasons and
+        measured outcomes the grader stored when it graded each submission
+        (:func:`read_cell_outcomes`; measurements are what a test cell showed
+        under :data:`OUTCOME_MIME`, as the capstone's do). For submissions
+        graded before reasons were stored, the autograded notebook is read.
         """
-        from nbgrader.api import Gradebook, MissingEntry
+        from grader.gradebook import all_scores, stored_cell_outcomes
 
-        outcomes = []
-        graded_notebooks: dict[tuple[str, str], dict | None] = {}
-        with Gradebook(self.db_url, COURSE_ID) as gb:
+        learners = self.learners() if learners is None else learners
+        scores, stored = all_scores(self), stored_cell_outcomes(self)
+        read: dict[tuple[str, str, str], dict[str, CellOutcome] | None] = {}
+        cohort = {}
+        for learner in learners:
+            outcomes = []
             for exercise in exercises:
-                try:
-                    grade = gb.find_grade(exercise.grade_id, exercise.notebook, exercise.assignment, learner)
-                except MissingEntry:
+                key = (learner, exercise.assignment, exercise.notebook)
+                if (*key, exercise.grade_id) not in scores:
                     outcomes.append(Outcome(exercise, 0.0, self._missing_reason(learner, exercise)))
                     continue
-                key = (exercise.assignment, exercise.notebook)
-                if key not in graded_notebooks:
-                    graded_notebooks[key] = self._autograded_test_cells(learner, *key)
-                cells = graded_notebooks[key]
+                earned = min(float(scores[*key, exercise.grade_id] or 0.0), exercise.points)
+                if key in stored:
+                    cells = stored[key]
+                else:
+                    if key not in read:
+                        read[key] = self._read_autograded(*key)
+                    cells = read[key]
                 cell = None if cells is None else cells.get(exercise.grade_id)
-                measurements = read_measurements(cell.get("outputs", [])) if cell is not None else ()
-                earned = float(grade.score or 0.0)
-                reason = "" if earned >= exercise.points else self._failure_reason(learner, exercise, cells, measurements)
-                outcomes.append(Outcome(exercise, min(earned, exercise.points), reason, measurements))
-        return outcomes
+                reason = "" if earned >= exercise.points else (
+                    self._missing_reason(learner, exercise) if cells is None else
+                    cell.reason if cell is not None else "test cell missing from the autograded notebook")
+                outcomes.append(Outcome(exercise, earned, reason, cell.measurements if cell else ()))
+            cohort[learner] = outcomes
+        return cohort
+
+    def _read_autograded(self, learner: str, assignment: str, notebook: str) -> dict[str, CellOutcome] | None:
+        return read_cell_outcomes(self.path("autograded", learner, assignment) / f"{notebook}.ipynb",
+                                  self.path("source", "", assignment) / f"{notebook}.ipynb")
 
     def _missing_reason(self, learner: str, exercise: Exercise) -> str:
         submitted = self.path("submitted", learner, exercise.assignment) / f"{exercise.notebook}.ipynb"
@@ -304,31 +320,37 @@ class Course:
         with Gradebook(self.db_url, COURSE_ID) as gb:
             gb.update_or_create_student(learner)
 
-    def _autograded_test_cells(self, learner: str, assignment: str, notebook: str) -> dict | None:
-        """The graded cells of a learner's autograded notebook by grade_id; None if there is none to read."""
-        path = self.path("autograded", learner, assignment) / f"{notebook}.ipynb"
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception:
-            return None
-        return {cell.metadata["nbgrader"].get("grade_id"): cell for cell in graded_cells(nb)}
 
-    def _failure_reason(self, learner: str, exercise: Exercise, cells: dict | None,
-                        measurements: tuple[Measurement, ...]) -> str:
-        """Why a test cell lost points, read from the autograded notebook's outputs."""
-        if cells is None:
-            return self._missing_reason(learner, exercise)
-        cell = cells.get(exercise.grade_id)
-        if cell is None:
-            return "test cell missing from the autograded notebook"
+@dataclass(frozen=True)
+class CellOutcome:
+    """What a graded cell of an autograded notebook shows: why it would lose points, and what it measured."""
+
+    reason: str
+    measurements: tuple[Measurement, ...] = ()
+
+
+def read_cell_outcomes(autograded: Path, source: Path) -> dict[str, CellOutcome] | None:
+    """Each graded cell's :class:`CellOutcome` by grade_id; None if the autograded notebook cannot be read.
+
+    The reason is what a learner can act on: a missed target, or the cell's
+    error (assertion messages only where the cell has no hidden tests, since
+    they may reveal what the hidden tests check; see :func:`describe_failure`).
+    """
+    try:
+        nb = nbformat.read(autograded, as_version=4)
+    except Exception:
+        return None
+    hidden = _cells_with_hidden_tests(source) if source.is_file() else frozenset()
+    found = {}
+    for cell in graded_cells(nb):
+        grade_id = cell.metadata["nbgrader"].get("grade_id")
+        outputs = cell.get("outputs", [])
+        measurements = read_measurements(outputs)
         missed = [m for m in measurements if not m.passed]
-        if missed:
-            return "target not met: " + "; ".join(m.describe() for m in missed)
-        return describe_failure(cell.get("outputs", []), hide_details=self._has_hidden_tests(exercise))
-
-    def _has_hidden_tests(self, exercise: Exercise) -> bool:
-        source = self.notebooks_dir / exercise.assignment / f"{exercise.notebook}.ipynb"
-        return exercise.grade_id in _cells_with_hidden_tests(source)
+        reason = ("target not met: " + "; ".join(m.describe() for m in missed) if missed
+                  else describe_failure(outputs, hide_details=grade_id in hidden))
+        found[grade_id] = CellOutcome(reason, measurements)
+    return found
 
 
 @cache

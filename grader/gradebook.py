@@ -4,26 +4,30 @@ Workers grade in scratch courses of their own (:mod:`grader.workers`) and send
 back what nbgrader's autograde wrote there. :func:`record` copies it into the
 course gradebook (SQLite or PostgreSQL) in one transaction per submission,
 with the same values nbgrader would have written had it graded in place, and
-notes in a small table beside nbgrader's (``mlcourse_graded``) which files and
-which source the grades came from, so that unchanged submissions can be
-skipped next time. Writes that collide with another grading process (a
+notes in two small tables beside nbgrader's which files and which source the
+grades came from (``mlcourse_graded``: unchanged submissions are skipped next
+time) and why each cell lost points (``mlcourse_cell_outcomes``: reports read
+one table instead of every autograded notebook). Writes that collide with another grading process (a
 PostgreSQL unique key, SQLite's "database is locked") are retried.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, and_, inspect, select
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, and_, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from grader.course import COURSE_ID, Course
+from grader.course import COURSE_ID, CellOutcome, Course
 from grader.errors import CourseError
+from grader.proficiency import Measurement
 
 #: Which submission files and which released source each recorded grade came from.
 LEDGER = Table(
@@ -33,6 +37,18 @@ LEDGER = Table(
     Column("digest", String(64), nullable=False),  # sha256 of the submission's files and the assignment's source
     Column("seconds", Float),                      # wall-clock seconds the worker spent grading it
     Column("graded_at", DateTime),
+)
+
+#: Why each graded cell would lose points, and what it measured, read from the autograded notebook at
+#: grading time (so that reports for a large cohort need not read every notebook again).
+CELL_OUTCOMES = Table(
+    "mlcourse_cell_outcomes", LEDGER.metadata,
+    Column("learner", String(128), primary_key=True),
+    Column("assignment", String(128), primary_key=True),
+    Column("notebook", String(128), primary_key=True),
+    Column("grade_id", String(128), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("measurements", Text, nullable=False),  # JSON list of grader.proficiency.Measurement fields
 )
 
 WRITE_ATTEMPTS = 6
@@ -60,6 +76,7 @@ class GradedSubmission:
     notebooks: tuple[GradedNotebook, ...]
     files: dict[str, bytes]   # the autograded folder: relative path -> content
     seconds: float
+    cells: dict[str, dict[str, CellOutcome]] = field(default_factory=dict)  # notebook -> grade_id -> outcome
 
 
 def record(course: Course, graded: GradedSubmission) -> None:
@@ -82,6 +99,43 @@ def recorded_digests(course: Course) -> dict[tuple[str, str], str]:
         _ensure_ledger(gb)
         rows = gb.db.execute(select(LEDGER.c.learner, LEDGER.c.assignment, LEDGER.c.digest))
         return {(learner, assignment): digest for learner, assignment, digest in rows}
+
+
+def all_scores(course: Course) -> dict[tuple[str, str, str, str], float | None]:
+    """Every recorded grade's score (nbgrader's: manual if set, else automatic, plus extra credit), one query.
+
+    Keyed ``(learner, assignment, notebook, grade_id)``.
+    """
+    from nbgrader.api import Assignment, BaseCell, Grade, Gradebook, Notebook, SubmittedAssignment, SubmittedNotebook
+
+    if not course._has_gradebook():
+        return {}
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        rows = (gb.db.query(SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name, Grade.score)
+                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                .join(BaseCell, Grade.cell_id == BaseCell.id)
+                .filter(Assignment.course_id == COURSE_ID))
+        return {(learner, assignment, notebook, grade_id): score
+                for learner, assignment, notebook, grade_id, score in rows}
+
+
+def stored_cell_outcomes(course: Course) -> dict[tuple[str, str, str], dict[str, CellOutcome]]:
+    """The cell outcomes stored at grading time, ``(learner, assignment, notebook) -> grade_id -> outcome``."""
+    from nbgrader.api import Gradebook
+
+    if not course._has_gradebook():
+        return {}
+    found: dict[tuple[str, str, str], dict[str, CellOutcome]] = {}
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        _ensure_ledger(gb)
+        for row in gb.db.execute(select(CELL_OUTCOMES)):
+            measurements = tuple(Measurement(**m) for m in json.loads(row.measurements))
+            found.setdefault((row.learner, row.assignment, row.notebook), {})[row.grade_id] = \
+                CellOutcome(row.reason, measurements)
+    return found
 
 
 def past_seconds(course: Course) -> dict[str, float]:
@@ -119,6 +173,13 @@ def _write_grades(gb, graded: GradedSubmission) -> None:
     gb.db.execute(LEDGER.delete().where(where))
     gb.db.execute(LEDGER.insert().values(learner=graded.learner, assignment=graded.assignment, digest=graded.digest,
                                          seconds=graded.seconds, graded_at=datetime.now()))
+    gb.db.execute(CELL_OUTCOMES.delete().where(and_(CELL_OUTCOMES.c.learner == graded.learner,
+                                                    CELL_OUTCOMES.c.assignment == graded.assignment)))
+    rows = [{"learner": graded.learner, "assignment": graded.assignment, "notebook": notebook, "grade_id": grade_id,
+             "reason": cell.reason, "measurements": json.dumps([dataclasses.asdict(m) for m in cell.measurements])}
+            for notebook, cells in graded.cells.items() for grade_id, cell in cells.items()]
+    if rows:
+        gb.db.execute(CELL_OUTCOMES.insert(), rows)
     gb.db.commit()
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from grader.course import COURSE_ID, Course, ensure_venv_on_path, nbgrader_error
+from grader.course import COURSE_ID, Course, ensure_venv_on_path, nbgrader_error, read_cell_outcomes
 from grader.errors import CourseError
 from grader.gradebook import GradedNotebook, GradedSubmission
 from grader.sandbox import SandboxLimits, take_timings, worker_sandbox_uid
@@ -218,8 +218,11 @@ def _read_graded(course: Course, job: Job, seconds: float) -> GradedSubmission:
             for nb in submission.notebooks
         )
         timestamp = submission.timestamp
+    autograded, source = course.path("autograded", job.learner, job.assignment), course.path("source", "", job.assignment)
+    cells = {nb.name: read_cell_outcomes(autograded / f"{nb.name}.ipynb", source / f"{nb.name}.ipynb")
+             for nb in notebooks if nb.submitted}
     return GradedSubmission(job.learner, job.assignment, job.digest, timestamp, notebooks,
-                            _autograded_files(course, job), seconds)
+                            _autograded_files(course, job), seconds, {name: c for name, c in cells.items() if c})
 
 
 def _autograded_files(course: Course, job: Job) -> dict[str, bytes]:

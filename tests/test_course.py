@@ -287,3 +287,20 @@ def test_the_demo_writes_the_cohort_report_and_every_export(demo, outcomes):
         assert lms[learner]["Proficiency"] == verdicts[learner]
         theirs = sum(float(r["raw_score"]) for r in nbgrader_rows if r["student_id"] == learner)
         assert theirs == pytest.approx(earned)
+
+
+def test_the_nbgrader_grades_export_is_the_file_nbgrader_writes(demo, tmp_path):
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    from grader.course import COURSE_ID
+    from grader.exports import nbgrader_export
+
+    course = demo["course"]
+    plugin = CsvExportPlugin()
+    plugin.to = str(tmp_path / "theirs.csv")
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        plugin.export(gb)
+    ours = nbgrader_export(course, tmp_path / "ours.csv").read_text()
+    assert ours == (tmp_path / "theirs.csv").read_text()
+    assert "mallory" in ours  # a learner whose only submission could not be graded still has rows

@@ -124,6 +124,9 @@ def test_parallel_grading_records_exactly_what_nbgrader_records_serially(cohort,
     assert not parallel["summary"].failures, parallel["log"]
     assert gradebook_dump(parallel["course"].db_url) == cohort["dump"]
     assert test_outcomes(parallel["course"].root) == cohort["outcomes"]
+    # And so the reports agree: outcomes and reasons (stored at grading time here, read from the notebooks there).
+    exercises = read_exercises(cohort["reference"].notebooks_dir, list(ASSIGNMENTS))
+    assert parallel["course"].cohort_outcomes(exercises) == cohort["reference"].cohort_outcomes(exercises)
 
 
 def test_a_run_shows_progress_and_writes_its_summary(parallel):
@@ -338,3 +341,15 @@ def test_the_template_is_built_once_per_version_of_the_source(parallel):
     assert first == again and not log, "a cached template is reused"
     assert course_template(parallel["course"], ["09_feedback"], progress=log.append).key != first.key
     assert log == ["preparing the grading template for 1 assignment(s)"]
+
+
+def test_the_reasons_stored_at_grading_time_are_those_the_notebooks_give(parallel):
+    from grader.gradebook import stored_cell_outcomes
+
+    course = parallel["course"]
+    stored = stored_cell_outcomes(course)
+    assert len(stored) == 6  # every learner's notebook of both assignments
+    for (learner, assignment, notebook), cells in stored.items():
+        assert cells == course._read_autograded(learner, assignment, notebook)
+    reasons = {cell.reason for cells in stored.values() for cell in cells.values()}
+    assert "not implemented" in reasons, reasons
