@@ -46,7 +46,8 @@ bench-reports: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/mlcourse release --course-dir build/course
-	cd build/course/release && $(abspath $(BIN))/jupyter lab
+	# JupyterLab refuses to run as root without being told (containers often are root).
+	cd build/course/release && $(abspath $(BIN))/jupyter lab $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
 clean:
 	rm -rf build course .pytest_cache .hypothesis

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,25 @@ def postgres_url():
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.close()
+
+
+#: Debian's Chromium (package chromium, which .ci/run installs); MLCOURSE_CHROMIUM overrides.
+CHROMIUM = os.environ.get("MLCOURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright (``executable_path``: Playwright downloads no browser).
+
+    Skipped without Chromium, except in CI, where the browser tests must run.
+    """
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install the Debian package chromium")
+        pytest.skip("no chromium (Debian package chromium) on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
