@@ -70,6 +70,7 @@ class GradeRun:
     seconds: float = 0.0
     unchanged: bool = False  # graded before from the same files and source: not graded again
     timings: tuple[dict, ...] = ()  # per executed notebook, seconds by phase (grader.sandbox.NotebookTiming)
+    worker: str = ""                # host:pid of the worker that graded it
 
 
 COURSE_CONFIG = "nbgrader_config.py"

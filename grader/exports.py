@@ -23,15 +23,20 @@ from grader.proficiency import Proficiency
 from grader.rubric import Rubric
 
 
-def _write_table(out_dir: Path, name: str, rows: list[dict]) -> list[Path]:
-    """``name.csv`` and ``name.json`` holding ``rows`` (dicts with the same keys, in order)."""
-    csv_path, json_path = out_dir / f"{name}.csv", out_dir / f"{name}.json"
-    with csv_path.open("w", newline="") as handle:
+def _write_csv(path: Path, rows: list[dict]) -> Path:
+    """``rows`` (dicts with the same keys, in order) as CSV with a header."""
+    with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
         writer.writeheader()
         writer.writerows(rows)
+    return path
+
+
+def _write_table(out_dir: Path, name: str, rows: list[dict]) -> list[Path]:
+    """``name.csv`` and ``name.json`` holding ``rows``."""
+    json_path = out_dir / f"{name}.json"
     json_path.write_text(json.dumps(rows, indent=1))
-    return [csv_path, json_path]
+    return [_write_csv(out_dir / f"{name}.csv", rows), json_path]
 
 
 def grade_rows(results: list[Proficiency]) -> list[dict]:
@@ -118,10 +123,5 @@ def write_exports(results: list[Proficiency], rubric: Rubric, course: Course, ou
     written = _write_table(out_dir, "grades", grade_rows(results))
     written += _write_table(out_dir, "levels", level_rows(results, rubric))
     written += _write_table(out_dir, "roles", role_rows(results, rubric))
-    lms = out_dir / "lms.csv"
-    rows = lms_rows(results)
-    with lms.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    lms = _write_csv(out_dir / "lms.csv", lms_rows(results))
     return [*written, lms, nbgrader_export(course, out_dir / "nbgrader-grades.csv")]

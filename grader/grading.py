@@ -102,7 +102,8 @@ class GradingSummary:
             "work_seconds": self.work_seconds,
             "phases": self.phases, "phase_meanings": PHASES,
             "runs": [{"learner": r.learner, "assignment": r.assignment, "ok": r.ok, "unchanged": r.unchanged,
-                      "seconds": r.seconds, "message": r.message, "notebooks": list(r.timings)}
+                      "seconds": r.seconds, "message": r.message, "worker": r.worker,
+                      "notebooks": list(r.timings)}
                      for r in self.runs],
             "skipped": [{"path": str(item.path), "reason": item.reason} for item in self.skipped],
         }
@@ -226,7 +227,8 @@ def _record_result(course: Course, result: JobResult) -> tuple[GradeRun, float]:
             message += " (the grades recorded before this run are kept)"
         else:
             course.register_learner(result.learner)  # so that they still get a report, with the reason
-    run = GradeRun(result.learner, result.assignment, not message, message, result.seconds, timings=result.timings)
+    run = GradeRun(result.learner, result.assignment, not message, message, result.seconds,
+                   timings=result.timings, worker=result.worker)
     return run, time.perf_counter() - start
 
 

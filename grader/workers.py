@@ -314,7 +314,6 @@ class ProcessWorkers:
     """A pool of worker processes on this machine; when one dies, its unfinished jobs are graded again."""
 
     count: int
-    deaths: int = field(default=0, init=False)
 
     @property
     def description(self) -> str:
@@ -349,7 +348,6 @@ class ProcessWorkers:
             finally:
                 pool.shutdown(wait=not queue, cancel_futures=True)
             if queue:
-                self.deaths += 1
                 retry = [replace(job, attempt=job.attempt + 1) for job in queue if job.attempt < MAX_ATTEMPTS]
                 for job in queue:
                     if job.attempt >= MAX_ATTEMPTS:
