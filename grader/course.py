@@ -94,8 +94,8 @@ apply_course_settings(c, root=os.path.dirname(os.path.abspath(__file__)))
 '''
 
 
-def apply_course_settings(config, root: str | Path, limits: SandboxLimits | None = None, sandbox: bool = True,
-                          sandbox_uid: int | None = None) -> None:
+def apply_course_settings(config, root: str | Path, limits: SandboxLimits | None = None,
+                          sandbox: bool = True) -> None:
     """Put the course's nbgrader settings for the course folder ``root`` into ``config``, in place.
 
     ``config`` is a traitlets ``Config``; the settings are ``grader/nbgrader_config.py``
@@ -115,35 +115,31 @@ def apply_course_settings(config, root: str | Path, limits: SandboxLimits | None
         config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
         for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb"):
             setattr(config.SandboxedKernelManager, name, getattr(limits, name))
-        if sandbox_uid is not None:
-            config.SandboxedKernelManager.sandbox_uid = sandbox_uid
 
 
 class Course:
     """An nbgrader course directory bound to this project's source notebooks."""
 
     def __init__(self, root: str | Path, notebooks_dir: Path = NOTEBOOKS_DIR, db_url: str | None = None,
-                 limits: SandboxLimits | None = None, sandbox: bool = True, sandbox_uid: int | None = None):
+                 limits: SandboxLimits | None = None, sandbox: bool = True):
         """``limits`` bound every learner kernel (defaults: :class:`SandboxLimits`); with
         ``sandbox=False`` only the time limits apply and learner code runs unconfined.
 
         The gradebook is ``db_url`` if given, else the one the course folder's
         ``nbgrader_config.py`` names (``c.CourseDirectory.db_url``), else
-        ``<root>/gradebook.db``. ``sandbox_uid`` is the user id learner kernels
-        run as (default :data:`~grader.sandbox.SANDBOX_UID_BASE`).
+        ``<root>/gradebook.db``.
         """
         self.root = Path(root).resolve()
         self.notebooks_dir = Path(notebooks_dir).resolve()
         self.db_url = db_url or self._configured_db_url() or f"sqlite:///{self.root / 'gradebook.db'}"
         self.limits = limits or SandboxLimits()
         self.sandbox = sandbox
-        self.sandbox_uid = sandbox_uid
         self._api = None
 
     # -- nbgrader plumbing -------------------------------------------------
     def _config(self):
         config = Config()
-        apply_course_settings(config, self.root, self.limits, self.sandbox, self.sandbox_uid)
+        apply_course_settings(config, self.root, self.limits, self.sandbox)
         config.CourseDirectory.db_url = self.db_url
         return config
 
@@ -276,10 +272,10 @@ class Course:
         under :data:`OUTCOME_MIME`, as the capstone's do). For submissions
         graded before reasons were stored, the autograded notebook is read.
         """
-        from grader.gradebook import all_scores, stored_cell_outcomes
+        from grader.gradebook import all_scores, grading_failures, stored_cell_outcomes
 
         learners = self.learners() if learners is None else learners
-        scores, stored = all_scores(self), stored_cell_outcomes(self)
+        scores, stored, failures = all_scores(self), stored_cell_outcomes(self), grading_failures(self)
         read: dict[tuple[str, str, str], dict[str, CellOutcome] | None] = {}
         cohort = {}
         for learner in learners:
@@ -287,7 +283,7 @@ class Course:
             for exercise in exercises:
                 key = (learner, exercise.assignment, exercise.notebook)
                 if (*key, exercise.grade_id) not in scores:
-                    outcomes.append(Outcome(exercise, 0.0, self._missing_reason(learner, exercise)))
+                    outcomes.append(Outcome(exercise, 0.0, self._missing_reason(learner, exercise, failures)))
                     continue
                 earned = min(float(scores[*key, exercise.grade_id] or 0.0), exercise.points)
                 if key in stored:
@@ -298,7 +294,7 @@ class Course:
                     cells = read[key]
                 cell = None if cells is None else cells.get(exercise.grade_id)
                 reason = "" if earned >= exercise.points else (
-                    self._missing_reason(learner, exercise) if cells is None else
+                    self._missing_reason(learner, exercise, failures) if cells is None else
                     cell.reason if cell is not None else "test cell missing from the autograded notebook")
                 outcomes.append(Outcome(exercise, earned, reason, cell.measurements if cell else ()))
             cohort[learner] = outcomes
@@ -308,18 +304,12 @@ class Course:
         return read_cell_outcomes(self.path("autograded", learner, assignment) / f"{notebook}.ipynb",
                                   self.path("source", "", assignment) / f"{notebook}.ipynb")
 
-    def _missing_reason(self, learner: str, exercise: Exercise) -> str:
+    def _missing_reason(self, learner: str, exercise: Exercise, failures: dict[tuple[str, str], str]) -> str:
         submitted = self.path("submitted", learner, exercise.assignment) / f"{exercise.notebook}.ipynb"
         if not submitted.is_file():
             return "not submitted"
-        return f"submitted notebook could not be graded: {notebook_problem(submitted) or 'see the grading log'}"
-
-    def register_learner(self, learner: str) -> None:
-        """Make sure ``learner`` is in the gradebook, so a failed submission still gets a report."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(self.db_url, COURSE_ID) as gb:
-            gb.update_or_create_student(learner)
+        why = notebook_problem(submitted) or failures.get((learner, exercise.assignment), "see the grading log")
+        return f"submitted notebook could not be graded: {why}"
 
 
 @dataclass(frozen=True)
@@ -404,7 +394,7 @@ def describe_failure(outputs: list, hide_details: bool) -> str:
             if name == TAMPERING:
                 return f"tampering: {value[:300]}"
             if name == KERNEL_DIED:
-                return "the kernel died (it exited, crashed, or hit the CPU-time limit)"
+                return "the kernel died (it exited, crashed, hit the CPU-time limit or used up its processes)"
             if name == NOTEBOOK_TIME_LIMIT:
                 return "not run: the notebook used up its time limit"
             if name == "MemoryError":

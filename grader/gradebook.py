@@ -6,8 +6,9 @@ course gradebook (SQLite or PostgreSQL) in one transaction per submission,
 with the same values nbgrader would have written had it graded in place, and
 notes in two small tables beside nbgrader's which files and which source the
 grades came from (``mlcourse_graded``: unchanged submissions are skipped next
-time) and why each cell lost points (``mlcourse_cell_outcomes``: reports read
-one table instead of every autograded notebook). Writes that collide with another grading process (a
+time), why each cell lost points (``mlcourse_cell_outcomes``: reports read
+one table instead of every autograded notebook), and why a submission could
+not be graded at all (``mlcourse_grading_failures``). Writes that collide with another grading process (a
 PostgreSQL unique key, SQLite's "database is locked") are retried.
 """
 
@@ -51,6 +52,16 @@ CELL_OUTCOMES = Table(
     Column("measurements", Text, nullable=False),  # JSON list of grader.proficiency.Measurement fields
 )
 
+#: Why the last grading of a submission failed as a whole (the kernel never started, nbgrader raised), so
+#: that its report can say so; removed when the submission is next graded.
+FAILURES = Table(
+    "mlcourse_grading_failures", LEDGER.metadata,
+    Column("learner", String(128), primary_key=True),
+    Column("assignment", String(128), primary_key=True),
+    Column("message", Text, nullable=False),
+    Column("failed_at", DateTime),
+)
+
 WRITE_ATTEMPTS = 6
 
 
@@ -87,6 +98,34 @@ def record(course: Course, graded: GradedSubmission) -> None:
     """
     _replace_folder(course.path("autograded", graded.learner, graded.assignment), graded.files)
     _retrying(course, lambda gb: _write_grades(gb, graded))
+
+
+def record_failure(course: Course, learner: str, assignment: str, message: str) -> None:
+    """Note why grading ``learner``'s ``assignment`` failed; grades recorded before are left as they are."""
+    def write(gb):
+        gb.update_or_create_student(learner)  # so that they still get a report, with the reason
+        gb.db.execute(FAILURES.delete().where(_submission(FAILURES, learner, assignment)))
+        gb.db.execute(FAILURES.insert().values(learner=learner, assignment=assignment, message=message,
+                                               failed_at=datetime.now()))
+        gb.db.commit()
+
+    _retrying(course, write)
+
+
+def grading_failures(course: Course) -> dict[tuple[str, str], str]:
+    """``(learner, assignment) -> message`` for each submission whose last grading failed (one query)."""
+    from nbgrader.api import Gradebook
+
+    if not course._has_gradebook():
+        return {}
+    with Gradebook(course.db_url, COURSE_ID) as gb:
+        _ensure_ledger(gb)
+        rows = gb.db.execute(select(FAILURES.c.learner, FAILURES.c.assignment, FAILURES.c.message))
+        return {(learner, assignment): message for learner, assignment, message in rows}
+
+
+def _submission(table: Table, learner: str, assignment: str):
+    return and_(table.c.learner == learner, table.c.assignment == assignment)
 
 
 def recorded_digests(course: Course) -> dict[tuple[str, str], str]:
@@ -169,12 +208,10 @@ def _write_grades(gb, graded: GradedSubmission) -> None:
             grade.needs_manual_grade = needs_review or (notebook.submitted and grade.manual_score is not None)
         for comment in row.comments:
             comment.auto_comment = notebook.comments.get(comment.name)
-    where = and_(LEDGER.c.learner == graded.learner, LEDGER.c.assignment == graded.assignment)
-    gb.db.execute(LEDGER.delete().where(where))
+    for table in (LEDGER, CELL_OUTCOMES, FAILURES):
+        gb.db.execute(table.delete().where(_submission(table, graded.learner, graded.assignment)))
     gb.db.execute(LEDGER.insert().values(learner=graded.learner, assignment=graded.assignment, digest=graded.digest,
                                          seconds=graded.seconds, graded_at=datetime.now()))
-    gb.db.execute(CELL_OUTCOMES.delete().where(and_(CELL_OUTCOMES.c.learner == graded.learner,
-                                                    CELL_OUTCOMES.c.assignment == graded.assignment)))
     rows = [{"learner": graded.learner, "assignment": graded.assignment, "notebook": notebook, "grade_id": grade_id,
              "reason": cell.reason, "measurements": json.dumps([dataclasses.asdict(m) for m in cell.measurements])}
             for notebook, cells in graded.cells.items() for grade_id, cell in cells.items()]

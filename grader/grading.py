@@ -26,7 +26,7 @@ from pathlib import Path
 from grader.catalogue import find_assignments, notebook_problem
 from grader.course import LEARNER_ID_PATTERN, Course, GradeRun
 from grader.errors import CourseError
-from grader.gradebook import past_seconds, record, recorded_digests
+from grader.gradebook import past_seconds, record, record_failure, recorded_digests
 from grader.workers import Job, JobResult, course_template, make_workers, source_digest, submission_digest
 
 Progress = Callable[[str], None]
@@ -152,13 +152,14 @@ def check_readable(course: Course, sub: Submission) -> GradeRun | None:
     """A failed run for a submission with an unreadable notebook; None when all read.
 
     nbgrader would fail on such a file with a generic message; this names the
-    file and the reason, and still registers the learner so they get a report.
+    file and the reason, and records it so that the learner still gets a report.
     """
     for path in sorted(sub.folder.glob("*.ipynb")):
         problem = notebook_problem(path)
         if problem:
-            course.register_learner(sub.learner)
-            return GradeRun(sub.learner, sub.assignment, False, f"{path.name} is {problem}")
+            run = GradeRun(sub.learner, sub.assignment, False, f"{path.name} is {problem}")
+            record_failure(course, sub.learner, sub.assignment, run.message)
+            return run
     return None
 
 
@@ -223,10 +224,9 @@ def _record_result(course: Course, result: JobResult) -> tuple[GradeRun, float]:
         except (CourseError, OSError) as exc:
             message = f"could not record the grades: {exc}"
     if message:
+        record_failure(course, result.learner, result.assignment, message)
         if course.has_submission(result.learner, result.assignment):
             message += " (the grades recorded before this run are kept)"
-        else:
-            course.register_learner(result.learner)  # so that they still get a report, with the reason
     run = GradeRun(result.learner, result.assignment, not message, message, result.seconds,
                    timings=result.timings, worker=result.worker)
     return run, time.perf_counter() - start

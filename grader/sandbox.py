@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import sysconfig
 import tempfile
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import nbformat
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
@@ -50,10 +52,9 @@ from traitlets import Integer
 from grader.errors import CourseError
 from grader.paths import PROJECT_ROOT
 
-#: The user id sandboxed kernels run as when grading one submission at a time.
-SANDBOX_UID_BASE = 61_000
-#: Grading workers add their thread's id to this: no two kernels running at once
-#: share a user id, so each worker's process limit (counted per user) is its own.
+#: A grading thread's kernels run as this plus the thread's id: no two kernels
+#: running at once share a user id, so each one's process limit (counted per
+#: user) is its own, and what one leaves behind can be stopped without touching another.
 WORKER_UID_BASE = 1_500_000_000
 
 
@@ -61,9 +62,48 @@ def worker_sandbox_uid() -> int:
     """A user id for the kernels this grading thread starts: unique among threads running on this machine.
 
     Thread ids share the process-id space, so two workers (processes, or
-    threads of a Dask worker) never get the same one at the same time.
+    threads of a Dask worker, or two ``nbgrader autograde`` runs) never get
+    the same one at the same time.
     """
     return WORKER_UID_BASE + threading.get_native_id()
+
+
+def processes_of(uid: int) -> list[int]:
+    """The process ids running as ``uid`` (zombies included: they count against its process limit until reaped)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as status:
+                real_uid = next(line.split()[1] for line in status if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue  # it ended while we looked
+        if int(real_uid) == uid:
+            pids.append(int(entry.name))
+    return pids
+
+
+def stop_processes(uid: int, timeout_s: float = 10.0) -> int:
+    """Kill every process running as ``uid`` and wait until they are gone; return how many there were.
+
+    A sandbox user belongs to one grading thread, and this runs when that
+    thread has no kernel: whatever still runs as it is left over from the last
+    learner (a fork bomb's children, a daemon) and would count against the next
+    learner's process limit. Raises :class:`CourseError` if they outlive ``timeout_s``.
+    """
+    deadline, found = time.monotonic() + timeout_s, 0
+    while pids := processes_of(uid):
+        found = max(found, len(pids))
+        if time.monotonic() > deadline:
+            raise CourseError(f"{len(pids)} processes of sandbox user {uid} would not stop")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+    return found
 
 
 class SandboxUnavailable(CourseError):
@@ -206,7 +246,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     cpu_seconds = Integer(SandboxLimits.cpu_seconds).tag(config=True)
     processes = Integer(SandboxLimits.processes).tag(config=True)
     file_size_mb = Integer(SandboxLimits.file_size_mb).tag(config=True)
-    sandbox_uid = Integer(SANDBOX_UID_BASE, help="user id the kernel runs as").tag(config=True)
+    sandbox_uid = Integer(0, help="user id the kernel runs as; 0: one of the grading thread's own "
+                                  "(worker_sandbox_uid)").tag(config=True)
 
     _workdir: Path | None = None
     _socket_dir: Path | None = None
@@ -216,7 +257,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         return SandboxLimits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
                              file_size_mb=self.file_size_mb)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.sandbox_uid:  # taken here, in the grading thread that asked for the kernel
+            self.sandbox_uid = worker_sandbox_uid()
+
     async def _async_pre_start_kernel(self, **kw):
+        stop_processes(self.sandbox_uid)  # left over by a grader that was killed
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
         # A short path: a Unix socket's name must fit in 108 bytes.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="mlk-"))
@@ -230,7 +277,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         return cmd, kw
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        command = super().format_kernel_cmd(extra_arguments)
+        # Always copy outgoing messages: zero-copy sends need a thread that pyzmq starts on
+        # the first large one, and a kernel at its process limit cannot start it -- it would
+        # then die halfway through a message, taking the cells that did nothing wrong with it.
+        command = [*super().format_kernel_cmd(extra_arguments), f"--Session.copy_threshold={2**62}"]
         return sandbox_command(command, self._workdir or Path.cwd(), self.limits, self.sandbox_uid,
                                extra_writable=[self._socket_dir] if self._socket_dir else [])
 
@@ -244,11 +294,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         return spec
 
     def release(self) -> None:
-        """Remove the socket folder and hand the working folder back to the grader's user.
+        """Stop whatever the kernel left running, remove the socket folder, and hand the
+        working folder back to the grader's user.
 
         Called by :class:`GuardedExecute` however the run ended: a kernel that
         died skips jupyter_client's own clean-up.
         """
+        stop_processes(self.sandbox_uid)
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
@@ -293,6 +345,14 @@ class GuardedExecute(Execute):
         except DeadKernelError:
             _mark_unfinished(nb, self._running, KERNEL_DIED,
                              "the kernel died while this cell ran (it exited, crashed, or hit the CPU-time limit)")
+            return nb, resources
+        except (ValueError, RuntimeError, zmq.ZMQError) as exc:
+            if self._deadline is None:
+                raise  # the kernel never started: not the learner's doing
+            # A kernel at its process limit can garble a message it could not finish sending.
+            _mark_unfinished(nb, self._running, KERNEL_DIED,
+                             f"the kernel stopped answering properly while this cell ran "
+                             f"({type(exc).__name__}: {str(exc)[:120]}); did it use up its processes?")
             return nb, resources
         except CellTimeoutError:
             # The cell ignored the interrupt (it caught KeyboardInterrupt, or sat in C code): the kernel is

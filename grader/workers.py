@@ -43,7 +43,7 @@ from pathlib import Path
 from grader.course import COURSE_ID, Course, ensure_venv_on_path, nbgrader_error, read_cell_outcomes
 from grader.errors import CourseError
 from grader.gradebook import GradedNotebook, GradedSubmission
-from grader.sandbox import SandboxLimits, take_timings, worker_sandbox_uid
+from grader.sandbox import SandboxLimits, take_timings
 
 #: How many times a job is started before a worker that keeps dying is reported as its failure.
 MAX_ATTEMPTS = 3
@@ -183,8 +183,7 @@ def grade_job(job: Job, template: Template) -> JobResult:
     try:
         shutil.copytree(_template_folder(template), root, dirs_exist_ok=True)
         _write_files(root / "submitted" / job.learner / job.assignment, job.files)
-        course = Course(root, limits=job.limits, sandbox=job.sandbox,
-                        sandbox_uid=worker_sandbox_uid() if job.sandbox else None)
+        course = Course(root, limits=job.limits, sandbox=job.sandbox)
         course.check_sandbox()
         take_timings()
         result = course.api.autograde(job.assignment, job.learner, force=True, create=True)

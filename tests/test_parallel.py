@@ -351,3 +351,24 @@ def test_the_reasons_stored_at_grading_time_are_those_the_notebooks_give(paralle
         assert cells == course._read_autograded(learner, assignment, notebook)
     reasons = {cell.reason for cells in stored.values() for cell in cells.values()}
     assert "not implemented" in reasons, reasons
+
+
+def test_a_submission_that_cannot_be_graded_keeps_its_reason_until_it_is(cohort, tmp_path):
+    from grader.sandbox import SandboxLimits
+
+    submissions = tmp_path / "submissions"
+    shutil.copytree(cohort["submissions"] / "full" / "04_evaluation", submissions / "full" / "04_evaluation")
+    exercises = read_exercises(cohort["reference"].notebooks_dir, ["04_evaluation"])
+    # Too little memory for the kernel even to start: the whole submission fails, not a cell.
+    starved = Course(tmp_path / "course", limits=SandboxLimits(memory_mb=40))
+    [failure] = grade(starved, submissions, progress=lambda line: None, workers=1).failures
+    assert "Kernel died" in failure.message, failure.message
+    reasons = {o.reason for o in starved.outcomes("full", exercises)}
+    assert reasons == {f"submitted notebook could not be graded: {failure.message}"}
+
+    graded = Course(tmp_path / "course")  # the same course and gradebook, with room to run
+    assert not grade(graded, submissions, progress=lambda line: None, workers=1).failures
+    assert all(o.complete for o in graded.outcomes("full", exercises))
+    from grader.gradebook import grading_failures
+
+    assert grading_failures(graded) == {}

@@ -25,8 +25,10 @@ from grader.sandbox import (
     SandboxedKernelManager,
     SandboxLimits,
     find_bwrap,
+    processes_of,
     readonly_paths,
     sandbox_command,
+    worker_sandbox_uid,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None or os.geteuid() != 0,
@@ -45,7 +47,7 @@ def run_cells(tmp_path, *sources, cell_timeout=30, notebook_timeout=120, **limit
     for name, value in limits.items():
         setattr(config.SandboxedKernelManager, name, value)
     work = tmp_path / "work"
-    work.mkdir(exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     executed, _ = GuardedExecute(config=config).preprocess(nb, {"metadata": {"path": str(work)}})
     return executed.cells
 
@@ -117,6 +119,34 @@ def test_a_fork_bomb_hits_the_process_limit(tmp_path):
     cells = run_cells(tmp_path, bomb, processes=64)
     printed = text(cells[0]).split()
     assert printed[:2] == ["stopped", "after"] and int(printed[2]) < 64
+
+
+FORK_BOMB_FOREVER = """
+import os, time
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+except OSError as exc:
+    print('stopped:', type(exc).__name__)
+"""
+
+
+def test_a_kernel_at_its_process_limit_still_sends_large_outputs(tmp_path):
+    # The bomb's children outlive the cell, so every later cell runs with no process to spare.
+    cells = run_cells(tmp_path, FORK_BOMB_FOREVER, "print('x' * 300_000)", "print('next')", processes=48)
+    assert text(cells[0]).strip() == "stopped: BlockingIOError"
+    assert len(text(cells[1]).strip()) == 300_000 and text(cells[2]).strip() == "next"
+
+
+def test_what_a_learner_leaves_running_is_stopped_before_the_next_kernel(tmp_path):
+    uid = worker_sandbox_uid()  # this thread's: both notebooks below run as it
+    run_cells(tmp_path / "first", FORK_BOMB_FOREVER, processes=48)
+    assert processes_of(uid) == [], "the bomb's children outlived grading"
+    cells = run_cells(tmp_path / "second", "print('fresh', len(__import__('os').sched_getaffinity(0)) > 0)",
+                      processes=48)
+    assert text(cells[0]).strip() == "fresh True"
 
 
 def test_a_kernel_that_exits_is_recorded_and_later_cells_are_marked(tmp_path):
