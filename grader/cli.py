@@ -1,6 +1,7 @@
 """``mlcourse``: the instructor's and assessor's command line.
 
     mlcourse release [ASSIGNMENT ...]      student versions via nbgrader generate_assignment
+                                           (--per-learner ROSTER.csv --secret-file F: one variant per learner)
     mlcourse grade SUBMISSIONS_DIR         autograde <learner>/<assignment>/ folders with nbgrader, sandboxed,
                                            in parallel (--workers N) or on a Dask cluster (--scheduler)
     mlcourse feedback                      learners' feedback pages, hidden tests removed
@@ -57,7 +58,7 @@ def _course(args):
 def cmd_release(args) -> int:
     from grader.commands import release_course
 
-    release_course(_course(args), args.assignments)
+    release_course(_course(args), args.assignments, roster=args.per_learner, secret_file=args.secret_file)
     return 0
 
 
@@ -163,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("release", help="generate student versions of the assignments with nbgrader")
     p.add_argument("assignments", nargs="*", help="assignment ids such as 04_evaluation (default: all)")
+    p.add_argument("--per-learner", type=Path, metavar="ROSTER.csv",
+                   help="also write each learner's own variant (their SEED) to <course-dir>/variants/<learner>/; "
+                        "the CSV has a 'learner' (or 'id') column")
+    p.add_argument("--secret-file", type=Path, metavar="FILE",
+                   help="the course secret the learners' seeds are derived from (at least 16 bytes; keep it private)")
     course_options(p)
     p.set_defaults(func=cmd_release)
 

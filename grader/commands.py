@@ -20,15 +20,36 @@ from grader.proficiency import Proficiency, assess
 from grader.report import write_cohort_csv, write_learner_reports
 from grader.rubric import Rubric, load_rubric
 from grader.simulate import DEMO_COHORT, write_submission
+from grader.variants import learner_seed, read_roster, read_secret, record_variants, write_variant
 
 
-def release_course(course: Course, assignments: list[str] | None = None, progress: Progress = print) -> list[Path]:
-    """Generate the student version of each assignment; return the release folders."""
+def release_course(course: Course, assignments: list[str] | None = None, progress: Progress = print,
+                   roster: Path | None = None, secret_file: Path | None = None) -> list[Path]:
+    """Generate the student version of each assignment; return the release folders.
+
+    With a ``roster`` and a ``secret_file``, also write each learner's own
+    variant of each assignment, with their seed injected by papermill, to
+    ``<course>/variants/<learner>/<assignment>/`` (see :mod:`grader.variants`).
+    """
+    if (roster is None) != (secret_file is None):
+        raise CourseError("per-learner variants need both a roster (--per-learner) and a secret (--secret-file)")
+    if roster is not None:  # read both before anything is written: a bad file is an error, not half a release
+        learners, secret = read_roster(roster), read_secret(secret_file)
+    selected = select_assignments(course.notebooks_dir, assignments)
     released = []
-    for assignment in select_assignments(course.notebooks_dir, assignments):
+    for assignment in selected:
         start = time.perf_counter()
         released.append(course.release(assignment))
         progress(f"released {assignment.id} -> {released[-1]} ({time.perf_counter() - start:.1f} s)")
+    if roster is not None:
+        record_variants(course.root, learners, secret_file, [a.id for a in selected])
+        for assignment, folder in zip(selected, released):
+            for done, learner in enumerate(learners, 1):
+                write_variant(folder, course.root / "variants" / learner / assignment.id,
+                              learner_seed(secret, learner, assignment.id))
+                if done % 25 == 0 or done == len(learners):
+                    progress(f"{assignment.id}: {done}/{len(learners)} learners' variants written")
+        progress(f"per-learner variants in {course.root / 'variants'}: hand each learner their own folder")
     return released
 
 

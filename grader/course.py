@@ -109,6 +109,7 @@ def apply_course_settings(config, root: str | Path, limits: SandboxLimits | None
     config.CourseDirectory.course_id = COURSE_ID
     config.CourseDirectory.root = str(root)
     config.CheckIntegrity.source_root = str(Path(root) / "source")
+    config.InjectLearnerSeed.course_root = str(root)
     config.Execute.timeout = limits.cell_timeout_s
     config.GuardedExecute.notebook_timeout = limits.notebook_timeout_s
     if sandbox:
@@ -121,25 +122,30 @@ class Course:
     """An nbgrader course directory bound to this project's source notebooks."""
 
     def __init__(self, root: str | Path, notebooks_dir: Path = NOTEBOOKS_DIR, db_url: str | None = None,
-                 limits: SandboxLimits | None = None, sandbox: bool = True):
+                 limits: SandboxLimits | None = None, sandbox: bool = True, learner_seed: int | None = None):
         """``limits`` bound every learner kernel (defaults: :class:`SandboxLimits`); with
         ``sandbox=False`` only the time limits apply and learner code runs unconfined.
 
         The gradebook is ``db_url`` if given, else the one the course folder's
         ``nbgrader_config.py`` names (``c.CourseDirectory.db_url``), else
-        ``<root>/gradebook.db``.
+        ``<root>/gradebook.db``. ``learner_seed`` is the variant seed to grade
+        with (a worker grading one learner); without it, the course's variants
+        record decides (:mod:`grader.variants`).
         """
         self.root = Path(root).resolve()
         self.notebooks_dir = Path(notebooks_dir).resolve()
         self.db_url = db_url or self._configured_db_url() or f"sqlite:///{self.root / 'gradebook.db'}"
         self.limits = limits or SandboxLimits()
         self.sandbox = sandbox
+        self.learner_seed = learner_seed
         self._api = None
 
     # -- nbgrader plumbing -------------------------------------------------
     def _config(self):
         config = Config()
         apply_course_settings(config, self.root, self.limits, self.sandbox)
+        if self.learner_seed is not None:
+            config.InjectLearnerSeed.seed = self.learner_seed
         config.CourseDirectory.db_url = self.db_url
         return config
 

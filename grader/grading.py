@@ -27,6 +27,7 @@ from grader.catalogue import find_assignments, notebook_problem
 from grader.course import LEARNER_ID_PATTERN, Course, GradeRun
 from grader.errors import CourseError
 from grader.gradebook import past_seconds, record, record_failure, recorded_digests
+from grader.variants import UnknownLearner, course_variants
 from grader.workers import Job, JobResult, course_template, make_workers, source_digest, submission_digest
 
 Progress = Callable[[str], None]
@@ -148,19 +149,23 @@ def ensure_released(course: Course, assignments: set[str], progress: Progress) -
             course.release(catalogue[assignment])
 
 
-def check_readable(course: Course, sub: Submission) -> GradeRun | None:
-    """A failed run for a submission with an unreadable notebook; None when all read.
+def unreadable(sub: Submission) -> str:
+    """Why a notebook of the submission cannot be read ('' when all read).
 
-    nbgrader would fail on such a file with a generic message; this names the
-    file and the reason, and records it so that the learner still gets a report.
+    nbgrader would fail on such a file with a generic message; this names the file and the reason.
     """
     for path in sorted(sub.folder.glob("*.ipynb")):
         problem = notebook_problem(path)
         if problem:
-            run = GradeRun(sub.learner, sub.assignment, False, f"{path.name} is {problem}")
-            record_failure(course, sub.learner, sub.assignment, run.message)
-            return run
-    return None
+            return f"{path.name} is {problem}"
+    return ""
+
+
+def _failed(course: Course, sub: Submission, message: str, progress: Progress) -> GradeRun:
+    """A submission settled as failed before grading: recorded, so that the learner's report says why."""
+    progress(f"{sub.learner}/{sub.assignment}: FAILED: {message}")
+    record_failure(course, sub.learner, sub.assignment, message)
+    return GradeRun(sub.learner, sub.assignment, False, message)
 
 
 def plan_jobs(course: Course, submissions: list[Submission], force: bool, progress: Progress):
@@ -175,20 +180,23 @@ def plan_jobs(course: Course, submissions: list[Submission], force: bool, progre
     """
     sources = {a: source_digest(course, a) for a in {sub.assignment for sub in submissions}}
     recorded = {} if force else recorded_digests(course)
+    variants = course_variants(course.root)
+    seeds = variants.seeds((sub.learner, sub.assignment) for sub in submissions) if variants else {}
     jobs, settled = [], []
     for sub in submissions:
-        digest = submission_digest(sub.folder, sources[sub.assignment])
+        seed = seeds.get((sub.learner, sub.assignment))
+        # A new roster or secret changes the seed, and so what the submission must be graded against.
+        digest = submission_digest(sub.folder, sources[sub.assignment] + f"/seed {seed}" * (seed is not None))
         if recorded.get((sub.learner, sub.assignment)) == digest \
                 and course.path("autograded", sub.learner, sub.assignment).is_dir():
             settled.append(GradeRun(sub.learner, sub.assignment, True, unchanged=True))
             continue
         course.stage_submission(sub.learner, sub.assignment, sub.folder)
-        unreadable = check_readable(course, sub)
-        if unreadable:
-            progress(f"{sub.learner}/{sub.assignment}: FAILED: {unreadable.message}")
-            settled.append(unreadable)
+        problem = str(seed) if isinstance(seed, UnknownLearner) else unreadable(sub)
+        if problem:
+            settled.append(_failed(course, sub, problem, progress))
             continue
-        jobs.append(Job(sub.learner, sub.assignment, str(sub.folder), digest, course.limits, course.sandbox))
+        jobs.append(Job(sub.learner, sub.assignment, str(sub.folder), digest, course.limits, course.sandbox, seed=seed))
     unchanged = sum(run.unchanged for run in settled)
     if unchanged:
         progress(f"{unchanged} submission(s) unchanged since graded: not graded again (--force grades them anyway)")

@@ -97,8 +97,12 @@ def dotted_name(node: ast.AST, aliases: Mapping[str, str]) -> str | None:
     return ".".join(reversed(parts))
 
 
+#: Settings under protected modules that only change how things are shown (``pd.options.display...``).
+HARMLESS_SETTINGS = ("pandas.options.display", "numpy.set_printoptions")
+
+
 def _protected(name: str | None) -> bool:
-    if name is None:
+    if name is None or name.startswith(HARMLESS_SETTINGS):
         return False
     if name.rsplit(".", 1)[-1] in PROTECTED_ATTRIBUTES:
         return True
@@ -210,18 +214,24 @@ def forbidden_names(source_cell) -> set[str]:
 
 
 def check_notebook(submitted, source) -> list[Finding]:
-    """Integrity findings of every solution cell of ``submitted``, judged with ``source``'s declarations.
+    """Integrity findings of every cell of ``submitted`` a learner can write, judged with ``source``'s declarations.
 
-    Both are nbformat notebooks; cells are matched by nbgrader grade_id.
-    Imports anywhere in the submission count for aliases (a setup cell's
-    ``from mlcourse import evaluation as ev`` is how solutions reach the library).
+    Both are nbformat notebooks. Solution cells are matched by nbgrader
+    grade_id and checked against their exercise's forbidden names; every other
+    code cell but the tests (the demos, which a learner may edit, and cells a
+    learner adds) is checked for tampering too, named by its position
+    (``cell 12``). Imports anywhere in the submission count for aliases (a
+    setup cell's ``from mlcourse import evaluation as ev`` is how solutions
+    reach the library).
     """
     reference = solution_cells(source)
     aliases = module_aliases(c.source for c in submitted.cells if c.cell_type == "code")
     findings = []
-    for grade_id, cell in solution_cells(submitted).items():
-        if cell.cell_type != "code":
+    for index, cell in enumerate(submitted.cells, 1):
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or grading.get("grade"):
             continue
+        grade_id = grading.get("grade_id") if grading.get("solution") else None
         forbid = forbidden_names(reference[grade_id]) if grade_id in reference else set()
-        findings += check_solution(grade_id, cell.source, aliases, forbid)
+        findings += check_solution(grade_id or f"cell {index}", cell.source, aliases, forbid)
     return findings

@@ -15,7 +15,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from grader.preprocessors import CheckIntegrity, ScrubHiddenTests, StderrIsNotFailure
+from grader.preprocessors import CheckIntegrity, InjectLearnerSeed, ScrubHiddenTests, StderrIsNotFailure
 from grader.sandbox import GuardedExecute
 
 c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
@@ -23,15 +23,16 @@ c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
 # The stub a learner sees in place of each solution region.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# nbgrader's autograde steps, with three of ours before the grades are saved:
-# GuardedExecute (a per-notebook time budget, and a kernel that dies becomes a
+# nbgrader's autograde steps, with four of ours before the grades are saved:
+# InjectLearnerSeed (per-learner variants: the grader's seed for this learner,
+# never the submission's), GuardedExecute (a per-notebook time budget, and a kernel that dies becomes a
 # result instead of aborting the learner's run; grader.course adds the
 # sandbox), StderrIsNotFailure (a warning is not a failed test: assertions
 # decide) and CheckIntegrity (solutions that game the tests score zero, with
 # the reason).
 c.Autograde.autograde_preprocessors = [
-    GuardedExecute, StderrIsNotFailure, CheckIntegrity, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    InjectLearnerSeed, GuardedExecute, StderrIsNotFailure, CheckIntegrity, IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 
 # Feedback shows the autograded notebook: take the hidden tests, and what their

@@ -1,5 +1,8 @@
 """The course's own steps in nbgrader's autograde and feedback pipelines (see ``nbgrader_config.py``).
 
+* :class:`InjectLearnerSeed` runs first in autograde, for assignments released
+  with per-learner variants (:mod:`grader.variants`): the learner's seed, as
+  the grader derives it, replaces whatever the submission says.
 * :class:`CheckIntegrity` runs after execution: a solution cell that games
   the tests (:mod:`grader.integrity`) zeroes the test cells it could affect,
   with the reason as the error: the whole notebook for tampering with what
@@ -14,14 +17,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Integer, Unicode
 
 from grader.integrity import check_notebook
+from grader.variants import SEED_MARKER, course_variants
 from mlcourse.capstone import OUTCOME_MIME
 
 #: The error name a test cell gets when integrity checks zero it.
@@ -115,3 +120,45 @@ class StderrIsNotFailure(NbGraderPreprocessor):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
         return cell, resources
+
+
+class InjectLearnerSeed(NbGraderPreprocessor):
+    """Put the learner's own variant seed into a submission before it runs.
+
+    The seed is ``seed`` when given (a grading worker gets it from the grading
+    process), else derived from the variants record of the course folder
+    ``course_root`` for the learner being graded. The submission's
+    ``injected-parameters`` cells are replaced by one holding ``SEED = <seed>``
+    right after its ``parameters`` cell, and in graded cells every line marked
+    ``# mlcourse: learner-seed`` gets the seed written over ``SEED``: those
+    cells are locked and restored from the gradebook, so what they check
+    against cannot be changed by the submission. Assignments without variants
+    pass through unchanged.
+    """
+
+    seed = Integer(None, allow_none=True, help="the learner's seed, if already derived").tag(config=True)
+    course_root = Unicode("", help="the course folder, whose variants record gives each learner's seed").tag(
+        config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
+        seed = self.seed if self.seed is not None else self._derived(info.get("student"), info.get("assignment"))
+        if seed is None:
+            return nb, resources
+        cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+        parameters = next((i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), -1)
+        injected = nbformat.v4.new_code_cell(f"# Parameters: this learner's variant, set by the grader\nSEED = {seed}\n",
+                                             metadata={"tags": ["injected-parameters"]})
+        cells.insert(parameters + 1, injected)
+        for cell in cells:
+            if cell.cell_type == "code" and utils.is_grade(cell) and SEED_MARKER in cell.source:
+                cell.source = "\n".join(re.sub(r"\bSEED\b", str(seed), line) if SEED_MARKER in line else line
+                                        for line in cell.source.split("\n"))
+        nb.cells = cells
+        return nb, resources
+
+    def _derived(self, learner: str | None, assignment: str | None) -> int | None:
+        variants = course_variants(Path(self.course_root)) if self.course_root else None
+        if variants is None or learner is None or not variants.covers(assignment):
+            return None
+        return variants.seed(learner, assignment)

@@ -76,6 +76,7 @@ class Job:
     limits: SandboxLimits
     sandbox: bool
     attempt: int = 1
+    seed: int | None = None  # the learner's variant seed, where the assignment has per-learner variants
     files: dict[str, bytes] = field(default_factory=dict, repr=False)  # filled in by loaded()
 
     def loaded(self) -> Job:
@@ -183,7 +184,7 @@ def grade_job(job: Job, template: Template) -> JobResult:
     try:
         shutil.copytree(_template_folder(template), root, dirs_exist_ok=True)
         _write_files(root / "submitted" / job.learner / job.assignment, job.files)
-        course = Course(root, limits=job.limits, sandbox=job.sandbox)
+        course = Course(root, limits=job.limits, sandbox=job.sandbox, learner_seed=job.seed)
         course.check_sandbox()
         take_timings()
         result = course.api.autograde(job.assignment, job.learner, force=True, create=True)

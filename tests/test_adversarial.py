@@ -1,7 +1,7 @@
 """The adversarial corpus: hostile and broken submissions of a real course notebook, graded end to end.
 
-Every case below is a learner's submission of ``04_evaluation`` (20 points
-over 11 test cells), built from the released student version. All of them go
+Every case below is a learner's submission of ``04_evaluation`` (21 points
+over 12 test cells), built from the released student version. All of them go
 through one ``mlcourse grade`` run -- nbgrader's autograde, in the sandbox,
 into one SQLite gradebook -- and each must end with its expected score and a
 reason a human can read. The run itself must complete, the honest learners
@@ -24,13 +24,14 @@ import pytest
 from grader.catalogue import read_exercises, read_notebook, select_assignments
 from grader.commands import grade_course
 from grader.course import Course
+from grader.paths import NOTEBOOKS_DIR
 from grader.sandbox import SandboxLimits
 from grader.simulate import Profile, solve
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="the corpus is graded in the sandbox")
 
 ASSIGNMENT = "04_evaluation"
-FULL = 20.0
+FULL = sum(e.points for e in read_exercises(NOTEBOOKS_DIR, [ASSIGNMENT]))
 EVERYTHING = Profile("all", frozenset({1, 2, 3, 4, 5}), "every tier")
 NOTHING = Profile("none", frozenset(), "nothing")
 
@@ -110,6 +111,12 @@ def _retype_test(nb):
     nb.cells[index] = nbformat.v4.new_markdown_cell("I am not a test", metadata=old.metadata, id=old.get("id"))
 
 
+def _with_cell_after(nb, grade_id: str, source: str):
+    """``nb`` with a new ordinary cell (no nbgrader metadata, as JupyterLab adds one) after cell ``grade_id``."""
+    nb.cells.insert(nb.cells.index(_cells(nb, grade_id)) + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
 def _with_spy(nb):
     """ex8's correct solution, which also prints the hidden test's hand-built frame (only it has a 'region')."""
     cell = _cells(nb, "ex8_worst_slice")
@@ -128,7 +135,7 @@ CORPUS = [
     Case("infinite_loop", with_ex2("while True:\n        pass"), FULL - 1, {"ex2_confusion_counts_tests": "timed out"}),
     Case("loop_ignoring_interrupts", with_ex2(
         "import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass"),
-        1.0, {"ex2_confusion_counts_tests": "timed out", "ex9_cost_threshold_tests": "timed out"}),
+        2.0, {"ex2_confusion_counts_tests": "timed out", "ex9_cost_threshold_tests": "timed out"}),
     Case("memory_bomb", with_ex2("hog = bytearray(64 * 2**30)"), FULL - 1,
          {"ex2_confusion_counts_tests": "ran out of memory"}),
     Case("fork_bomb", with_ex2(
@@ -161,6 +168,9 @@ CORPUS = [
          {"ex1_baseline_tests": "replaces numpy.testing.assert_allclose"}),
     Case("patch_tracebacks", prepend_to_ex2("get_ipython().showtraceback = lambda *a, **k: None"), 0.0,
          {"ex1_baseline_tests": "showtraceback"}),
+    Case("patch_in_a_cell_of_its_own", lambda ctx, learner: _write(ctx, learner, _with_cell_after(
+        solved(ctx), "ex1_baseline_tests", "import builtins\nbuiltins.abs = lambda x: 0")), 0.0,
+        {"ex9_cost_threshold_tests": "replaces builtins.abs"}),
     Case("patch_sys_modules", prepend_to_ex2("import sys\nsys.modules['sklearn.metrics'] = None"), 0.0,
          {"ex1_baseline_tests": "changes sys.modules"}),
     Case("always_equal", with_ex2(
@@ -179,7 +189,7 @@ CORPUS = [
     Case("sys_exit", with_ex2("import sys\n    sys.exit(3)"), FULL - 1, {"ex2_confusion_counts_tests": "SystemExit"}),
     Case("os_exit", lambda ctx, learner: _write(ctx, learner, solved(
         ctx, ex5_roc_auc_rank="def roc_auc_rank(y_true, scores):\n    import os\n    os._exit(1)")),
-        4.0, {"ex5_roc_auc_rank_tests": "the kernel died", "ex9_cost_threshold_tests": "the kernel died"}),
+        5.0, {"ex5_roc_auc_rank_tests": "the kernel died", "ex9_cost_threshold_tests": "the kernel died"}),
     Case("huge_output", lambda ctx, learner: _write(ctx, learner, solved(
         ctx, ex1_baseline="for _i in range(200_000):\n    print('spam', _i)\n"
                           "baseline_accuracy = float(np.mean(tx['is_fraud'].to_numpy() == 0))\nbaseline_recall = 0.0")),

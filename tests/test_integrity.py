@@ -99,3 +99,25 @@ def test_default_forbids_name_the_stage_function_of_the_same_name():
     submitted.cells[1].source = "def expected_calibration_error(y, p):\n    return cal.expected_calibration_error(y, p)"
     [finding] = check_notebook(submitted, source)
     assert finding.grade_id == "ex3_ece" and "mlcourse.calibration.expected_calibration_error" in finding.message
+
+
+def test_cells_a_learner_adds_or_edits_are_checked_too():
+    import nbformat
+
+    from grader.integrity import check_notebook
+
+    source = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nimport pandas as pd"),
+        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"solution": True, "grade_id": "ex1"},
+                                                      "mlcourse": {"stage": "evaluation", "tier": 1}}),
+        nbformat.v4.new_code_cell("assert x == 1", metadata={"nbgrader": {"grade": True, "grade_id": "ex1_tests"}}),
+    ])
+    submitted = nbformat.from_dict(source)
+    submitted.cells.insert(2, nbformat.v4.new_code_cell("pd.options.display.max_rows = 5\nnp.testing.assert_equal = print"))
+    submitted.cells[0].source += "\nimport builtins\nbuiltins.len = lambda x: 0"
+    findings = {str(f) for f in check_notebook(submitted, source)}
+    assert findings == {"cell 1, line 4: replaces builtins.len, which the tests rely on",
+                        "cell 3, line 2: replaces numpy.testing.assert_equal, which the tests rely on"}
+    # A test cell is the grader's (nbgrader restores it), so it is not judged here.
+    submitted.cells[-1].source = "import builtins\nbuiltins.len = len"
+    assert len(check_notebook(submitted, source)) == 2

@@ -19,9 +19,13 @@ import pytest
 
 from grader.catalogue import read_exercises, read_notebook, select_assignments
 from grader.course import COURSE_ID, Course
+from grader.paths import NOTEBOOKS_DIR
 from grader.simulate import Profile, solve
 
 ASSIGNMENT = "04_evaluation"
+EXERCISES = read_exercises(NOTEBOOKS_DIR, [ASSIGNMENT])
+FULL = sum(e.points for e in EXERCISES)
+TEST_CELLS = {e.grade_id for e in EXERCISES}
 EVERYTHING = Profile("all", frozenset({1, 2, 3, 4, 5}), "every tier")
 LEARNERS = ("ann", "bob", "cyd")
 
@@ -79,13 +83,13 @@ def test_a_run_killed_mid_way_and_rerun_records_every_grade_once(released):
     rerun = _grade_cli(course_dir, subs)
     out, _ = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, out
-    assert _totals(course_dir) == dict.fromkeys(LEARNERS, 20.0)
+    assert _totals(course_dir) == dict.fromkeys(LEARNERS, FULL)
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", COURSE_ID) as gb:
         pairs = [(s.student.id, s.assignment.name) for s in gb.assignment_submissions(ASSIGNMENT)]
         assert sorted(pairs) == [(learner, ASSIGNMENT) for learner in LEARNERS]
         for learner in LEARNERS:
             submission = gb.find_submission(ASSIGNMENT, learner)
-            assert len({g.name for nb in submission.notebooks for g in nb.grades}) == 11
+            assert {g.name for nb in submission.notebooks for g in nb.grades} == TEST_CELLS
 
 
 def _sandbox_processes() -> list[str]:
@@ -98,7 +102,7 @@ def test_a_failed_rerun_keeps_the_earlier_grades(released):
     subs = _submissions(released["root"] / "subs_rerun", released["solved"], ["dee"])
     first = _grade_cli(course_dir, subs)
     assert first.wait(timeout=600) == 0
-    assert _totals(course_dir) == {"dee": 20.0}
+    assert _totals(course_dir) == {"dee": FULL}
     autograded = Course(course_dir).path("autograded", "dee", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
     graded_before = autograded.read_bytes()
     # dee's next upload is a renamed notebook: nbgrader finds nothing to grade and fails.
@@ -107,14 +111,14 @@ def test_a_failed_rerun_keeps_the_earlier_grades(released):
     second = _grade_cli(course_dir, subs)
     out, _ = second.communicate(timeout=600)
     assert second.returncode == 1 and "the grades recorded before this run are kept" in out, out
-    assert _totals(course_dir) == {"dee": 20.0}
+    assert _totals(course_dir) == {"dee": FULL}
     assert autograded.read_bytes() == graded_before
     # And a notebook that is not JSON at all is refused before nbgrader touches anything.
     (folder / "final_really_final.ipynb").write_text("{ broken")
     third = _grade_cli(course_dir, subs)
     out, _ = third.communicate(timeout=600)
     assert third.returncode == 1 and "not a readable notebook" in out, out
-    assert _totals(course_dir) == {"dee": 20.0}
+    assert _totals(course_dir) == {"dee": FULL}
 
 
 def test_without_bubblewrap_the_grader_refuses_unless_told_otherwise(released, tmp_path):
@@ -150,4 +154,4 @@ def test_a_correct_submission_scores_the_same_inside_and_outside_the_sandbox(rel
         course = Course(released["root"] / f"same_{name}")
         exercises = [e for e in read_exercises(course.notebooks_dir) if e.assignment == ASSIGNMENT]
         scores[name] = {o.exercise.grade_id: o.earned for o in course.outcomes("fay", exercises)}
-    assert scores["inside"] == scores["outside"] and sum(scores["inside"].values()) == 20.0
+    assert scores["inside"] == scores["outside"] and sum(scores["inside"].values()) == FULL
