@@ -46,8 +46,11 @@ bench-reports: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/mlcourse release --course-dir build/course
-	# JupyterLab refuses to run as root without being told (containers often are root).
-	cd build/course/release && $(abspath $(BIN))/jupyter lab $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
+	# Learners get nbgrader's assignment list and Validate, not its instructor tools (grader/learner_lab);
+	# JupyterLab's settings and workspaces stay under build/lab. It refuses to run as root unless told.
+	cd build/course/release && JUPYTER_CONFIG_DIR=$(abspath grader/learner_lab) \
+		JUPYTERLAB_SETTINGS_DIR=$(abspath build/lab/settings) JUPYTERLAB_WORKSPACES_DIR=$(abspath build/lab/workspaces) \
+		$(abspath $(BIN))/jupyter lab $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
 clean:
 	rm -rf build course .pytest_cache .hypothesis

@@ -53,6 +53,7 @@ import pytest
 from grader.paths import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "build" / "test-artifacts" / "lab"
+LEARNER_LAB = PROJECT_ROOT / "grader" / "learner_lab"  # JUPYTER_CONFIG_DIR of `make lab`
 ASSIGNMENT = "04_evaluation"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
@@ -118,11 +119,9 @@ def lab(released, tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter")
     # Jupyter's own state lives in the temporary folder: no settings, workspace
     # or runtime file of this machine's user leaks in, and none is left behind.
-    config = home / "config"
-    (config / "labconfig").mkdir(parents=True)
-    # The "get Jupyter news?" toast would cover the notebook in the screenshots.
-    (config / "labconfig" / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    # The learner's lab configuration, as `make lab` uses it: nbgrader's instructor tools and the
+    # "get Jupyter news?" toast (it would cover the notebook in the screenshots) are switched off.
+    config = Path(shutil.copytree(LEARNER_LAB, home / "config"))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     # The tests force matplotlib's Agg backend; a learner's kernel uses the inline one.
@@ -339,3 +338,16 @@ def test_validate_reports_every_test_as_failed(notebook, test_cells):
     _keep(page, "03-validated")
     dialog.locator("button.jp-mod-accept").click()
     dialog.wait_for(state="detached", timeout=10_000)
+
+
+def test_learners_get_the_assignment_list_but_no_instructor_tools(notebook):
+    page = notebook
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    menu = page.locator(".lm-Menu").last
+    menu.wait_for()
+    items = [label.strip() for label in menu.locator(".lm-Menu-itemLabel").all_inner_texts() if label.strip()]
+    _keep(page, "04-nbgrader-menu")
+    page.keyboard.press("Escape")
+    assert "Assignment List" in items, items
+    assert not {"Formgrader", "Formgrader (local)", "Course List", "Create assignment"} & set(items), items
+    assert page.get_by_text("Create assignment", exact=True).count() == 0
