@@ -45,6 +45,7 @@ from grader.catalogue import select_assignments  # noqa: E402
 from grader.course import COURSE_ID, Course  # noqa: E402
 from grader.sandbox import TIMING_LOG_ENV  # noqa: E402
 from grader.simulate import DEMO_COHORT, write_submission  # noqa: E402
+from grader.workers import available_cores  # noqa: E402
 
 TARGET_RATIO = 1.8
 EXECUTE_PHASES = ("kernel_start", "setup", "cells", "kernel_shutdown")
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
     differences = sorted(k for k in theirs_scores.keys() | our_scores.keys() if theirs_scores.get(k) != our_scores.get(k))
     result = {
         "benchmark": "grading",
-        "machine": {"cores": len(os.sched_getaffinity(0)), "processor": platform.processor() or platform.machine(),
+        "machine": {"cores": available_cores(), "processor": platform.processor() or platform.machine(),
                     "python": platform.python_version()},
         "submissions": count,
         "graded_cells": len(our_scores),

@@ -11,10 +11,8 @@ charts and CSS) and its JSON twin.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import json
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from matplotlib.figure import Figure
 
 from grader.item_analysis import ItemStats, Reliability, analyse_items, stage_reliabilities
 from grader.proficiency import Outcome, Proficiency
-from grader.report import template_environment
+from grader.report import page_stamp, template_environment
 from grader.rubric import Rubric
 
 #: Level 0 (nothing demonstrated) to 5, light to dark.
@@ -96,13 +94,13 @@ def heatmap_png(results: list[Proficiency], rubric: Rubric) -> str:
     return _png(fig)
 
 
-def distribution_png(results: list[Proficiency], rubric: Rubric) -> str:
-    """Per stage, how many learners are at each level 0-5 (stacked bars); base64 PNG."""
-    counts = np.array([[sum(r.levels[s] == level for r in results) for level in range(6)] for s in rubric.stage_ids])
+def distribution_png(stages: list[dict]) -> str:
+    """Per stage, how many learners are at each level 0-5 (stacked bars), from ``cohort_record``'s stages; base64 PNG."""
+    counts = np.array([stage["levels"] for stage in stages])
     fig = Figure(figsize=(8.5, 3.8), dpi=110)
     ax = fig.add_subplot()
-    left = np.zeros(len(rubric.stage_ids))
-    labels = [f"{s.number}. {s.title}" for s in rubric.stages]
+    left = np.zeros(len(stages))
+    labels = [f"{stage['number']}. {stage['title']}" for stage in stages]
     for level in range(6):
         ax.barh(labels, counts[:, level], left=left, color=LEVEL_COLOURS[level], edgecolor="#adb5bd",
                 linewidth=0.4, label=f"level {level}")
@@ -138,12 +136,10 @@ def cohort_record(results: list[Proficiency], rubric: Rubric) -> dict:
 def write_cohort_report(results: list[Proficiency], rubric: Rubric, out_dir: Path) -> Path:
     """Write ``cohort.html`` and ``cohort.json`` into ``out_dir``; return the HTML path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    record = cohort_record(results, rubric)
-    record["generated"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    record["course_version"] = version("mlcourse")
+    record = cohort_record(results, rubric) | page_stamp()
     (out_dir / "cohort.json").write_text(json.dumps(record, indent=2))
     html = template_environment().get_template("cohort.html.j2").render(
-        cohort=record, heatmap=heatmap_png(results, rubric), distribution=distribution_png(results, rubric))
+        cohort=record, heatmap=heatmap_png(results, rubric), distribution=distribution_png(record["stages"]))
     path = out_dir / "cohort.html"
     path.write_text(html)
     return path

@@ -114,14 +114,19 @@ def record_failure(course: Course, learner: str, assignment: str, message: str) 
 
 def grading_failures(course: Course) -> dict[tuple[str, str], str]:
     """``(learner, assignment) -> message`` for each submission whose last grading failed (one query)."""
+    return _by_submission(course, FAILURES.c.message)
+
+
+def _by_submission(course: Course, column) -> dict[tuple[str, str], object]:
+    """``(learner, assignment) -> value`` of ``column`` of one of our tables, read in one query."""
     from nbgrader.api import Gradebook
 
     if not course._has_gradebook():
         return {}
     with Gradebook(course.db_url, COURSE_ID) as gb:
         _ensure_ledger(gb)
-        rows = gb.db.execute(select(FAILURES.c.learner, FAILURES.c.assignment, FAILURES.c.message))
-        return {(learner, assignment): message for learner, assignment, message in rows}
+        rows = gb.db.execute(select(column.table.c.learner, column.table.c.assignment, column))
+        return {(learner, assignment): value for learner, assignment, value in rows}
 
 
 def _submission(table: Table, learner: str, assignment: str):
@@ -130,14 +135,7 @@ def _submission(table: Table, learner: str, assignment: str):
 
 def recorded_digests(course: Course) -> dict[tuple[str, str], str]:
     """``(learner, assignment) -> digest`` of what each recorded submission's grades came from (one query)."""
-    from nbgrader.api import Gradebook
-
-    if not course._has_gradebook():
-        return {}
-    with Gradebook(course.db_url, COURSE_ID) as gb:
-        _ensure_ledger(gb)
-        rows = gb.db.execute(select(LEDGER.c.learner, LEDGER.c.assignment, LEDGER.c.digest))
-        return {(learner, assignment): digest for learner, assignment, digest in rows}
+    return _by_submission(course, LEDGER.c.digest)
 
 
 def all_scores(course: Course) -> dict[tuple[str, str, str, str], float | None]:

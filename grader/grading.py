@@ -186,7 +186,8 @@ def plan_jobs(course: Course, submissions: list[Submission], force: bool, progre
     for sub in submissions:
         seed = seeds.get((sub.learner, sub.assignment))
         # A new roster or secret changes the seed, and so what the submission must be graded against.
-        digest = submission_digest(sub.folder, sources[sub.assignment] + f"/seed {seed}" * (seed is not None))
+        salt = "" if seed is None else f"/seed {seed}"
+        digest = submission_digest(sub.folder, sources[sub.assignment] + salt)
         if recorded.get((sub.learner, sub.assignment)) == digest \
                 and course.path("autograded", sub.learner, sub.assignment).is_dir():
             settled.append(GradeRun(sub.learner, sub.assignment, True, unchanged=True))

@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import io
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from importlib.metadata import version
@@ -27,6 +26,7 @@ from matplotlib.figure import Figure
 from grader.paths import GRADER_DIR
 from grader.proficiency import Outcome, Proficiency
 from grader.rubric import CapstoneRule, LevelRule, Rubric
+from grader.workers import available_cores
 
 #: Cohorts at least this large have their reports written by several processes (each costs a start-up).
 PARALLEL_FROM = 40
@@ -156,6 +156,11 @@ def _exercise_record(outcome: Outcome) -> dict:
     }
 
 
+def page_stamp() -> dict:
+    """When a report page was written, and by which version of the course."""
+    return {"generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "course_version": version("mlcourse")}
+
+
 def template_environment() -> jinja2.Environment:
     """The report templates (grader/templates), HTML-escaped, failing on any missing value."""
     return jinja2.Environment(
@@ -171,9 +176,7 @@ def write_learner_report(result: Proficiency, out_dir: Path, radar: RadarChart |
     Pass one ``radar`` for a whole cohort: it draws the role profiles only once.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    record = learner_record(result)
-    record["generated"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    record["course_version"] = version("mlcourse")
+    record = learner_record(result) | page_stamp()
     (out_dir / f"{result.learner}.json").write_text(json.dumps(record, indent=2))
     html = template_environment().get_template("learner.html.j2").render(
         report=record, radar=base64.b64encode((radar or RadarChart(result.rubric)).png(result)).decode("ascii")
@@ -194,7 +197,7 @@ def write_learner_reports(results: list[Proficiency], out_dir: Path, workers: in
     Drawing the charts is most of the work, so a large cohort is split across
     worker processes (default: one per core); a small one is written here.
     """
-    workers = workers or len(os.sched_getaffinity(0))
+    workers = workers or available_cores()
     if workers == 1 or len(results) < PARALLEL_FROM:
         paths = _write_chunk(results, out_dir) if results else []
     else:
