@@ -9,6 +9,7 @@ Layout: ``notebooks/<NN_stage>/<NN_stage>.ipynb``, one assignment per folder.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,36 @@ class Assignment:
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Read a notebook, turning a malformed file into a :class:`CourseError`."""
+    """Read a notebook, turning a malformed file into a :class:`CourseError` that says what is wrong with it."""
     try:
         return nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types
-        raise CourseError(f"{path} is not a readable notebook: {exc.__class__.__name__}: {exc}") from None
+        why = _shape_problem(path) or f"{exc.__class__.__name__}: {exc}"
+        raise CourseError(f"{path} is not a readable notebook: {why}") from None
+
+
+def _shape_problem(path: Path) -> str | None:
+    """Where a notebook file departs from the notebook format's shape (nbformat's own errors do not say)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except RecursionError:
+        return "JSON nested too deeply to be a notebook"
+    except (OSError, ValueError):
+        return None  # nbformat's own message says it is not JSON
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if not isinstance(data.get("metadata", {}), dict):
+        return "its metadata is not a JSON object"
+    if not isinstance(data.get("cells"), list):
+        return "it has no list of cells"
+    for number, cell in enumerate(data["cells"], 1):
+        if not isinstance(cell, dict):
+            return f"cell {number} is not a JSON object"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return f"cell {number}'s metadata is not a JSON object"
+        if not isinstance(cell.get("source", ""), (str, list)):
+            return f"cell {number}'s source is not text"
+    return None
 
 
 def notebook_problem(path: Path) -> str | None:

@@ -31,14 +31,24 @@ from traitlets.config import Config
 
 from grader.catalogue import Assignment, graded_cells, notebook_problem, read_notebook
 from grader.errors import CourseError
+from grader.files import write_tree
 from grader.paths import GRADER_DIR, NOTEBOOKS_DIR
 from grader.proficiency import Exercise, Measurement, Outcome
 from grader.preprocessors import TAMPERING
-from grader.sandbox import KERNEL_DIED, NOTEBOOK_TIME_LIMIT, SandboxedKernelManager, SandboxLimits, find_bwrap
+from grader.sandbox import (
+    KERNEL_DIED,
+    NOTEBOOK_TIME_LIMIT,
+    CleanEnvironmentKernelManager,
+    SandboxedKernelManager,
+    SandboxLimits,
+    find_bwrap,
+)
 from mlcourse.capstone import OUTCOME_MIME
 
 COURSE_ID = "mlcourse"
 LEARNER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: How the reason begins for a submission the grader would not read (a link, a FIFO, too many files, ...).
+REFUSED = "submission refused"
 
 
 def ensure_venv_on_path() -> None:
@@ -108,12 +118,13 @@ def apply_course_settings(config, root: str | Path, limits: SandboxLimits | None
     config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(GRADER_DIR)).load_config())
     config.CourseDirectory.course_id = COURSE_ID
     config.CourseDirectory.root = str(root)
-    config.CheckIntegrity.source_root = str(Path(root) / "source")
+    config.FromSource.source_root = str(Path(root) / "source")  # RepairCellMetadata and CheckIntegrity
     config.InjectLearnerSeed.course_root = str(root)
     config.Execute.timeout = limits.cell_timeout_s
     config.GuardedExecute.notebook_timeout = limits.notebook_timeout_s
+    # Unconfined or not, a learner kernel inherits no more of the grader's environment than it needs.
+    config.GuardedExecute.kernel_manager_class = SandboxedKernelManager if sandbox else CleanEnvironmentKernelManager
     if sandbox:
-        config.GuardedExecute.kernel_manager_class = SandboxedKernelManager
         for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb"):
             setattr(config.SandboxedKernelManager, name, getattr(limits, name))
 
@@ -214,12 +225,14 @@ class Course:
         return self.path("release", "", assignment_id).is_dir()
 
     # -- grading ------------------------------------------------------------
-    def stage_submission(self, learner: str, assignment: str, files: Path) -> None:
-        """Copy a learner's assignment folder to where nbgrader looks for it."""
+    def stage_submission(self, learner: str, assignment: str, files: dict[str, bytes]) -> Path:
+        """Put a learner's files (read by :func:`grader.files.read_tree`) where nbgrader looks for them.
+
+        Returns the folder: a fresh one the grader wrote, swapped in whole.
+        """
         dest = self.path("submitted", learner, assignment)
-        if dest.exists():
-            shutil.rmtree(dest)
-        shutil.copytree(files, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        write_tree(dest, files)
+        return dest
 
     def check_sandbox(self) -> None:
         """Refuse, with the reason, to run learner code unconfined (unless built with ``sandbox=False``).
@@ -312,9 +325,12 @@ class Course:
 
     def _missing_reason(self, learner: str, exercise: Exercise, failures: dict[tuple[str, str], str]) -> str:
         submitted = self.path("submitted", learner, exercise.assignment) / f"{exercise.notebook}.ipynb"
+        failure = failures.get((learner, exercise.assignment))
+        if failure and failure.startswith(REFUSED):
+            return failure
         if not submitted.is_file():
             return "not submitted"
-        why = notebook_problem(submitted) or failures.get((learner, exercise.assignment), "see the grading log")
+        why = notebook_problem(submitted) or failure or "see the grading log"
         return f"submitted notebook could not be graded: {why}"
 
 

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, and_, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from grader.course import COURSE_ID, CellOutcome, Course
 from grader.errors import CourseError
+from grader.files import write_tree
 from grader.proficiency import Measurement
 
 #: Which submission files and which released source each recorded grade came from.
@@ -96,7 +94,7 @@ def record(course: Course, graded: GradedSubmission) -> None:
     The folder goes first: if the process dies between the two, the ledger
     still holds the old digest and the next run grades the submission again.
     """
-    _replace_folder(course.path("autograded", graded.learner, graded.assignment), graded.files)
+    write_tree(course.path("autograded", graded.learner, graded.assignment), graded.files)
     _retrying(course, lambda gb: _write_grades(gb, graded))
 
 
@@ -249,19 +247,3 @@ def _ensure_ledger(gb) -> None:
         if not inspect(gb.engine).has_table(LEDGER.name):
             raise
     _ledgers.add(url)
-
-
-def _replace_folder(folder: Path, files: dict[str, bytes]) -> None:
-    """Make ``folder`` hold exactly ``files``, swapping it in whole so a reader never sees half of it."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    for name, content in files.items():
-        path = fresh / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    fresh.chmod(0o755)
-    old = folder.with_name(f".{folder.name}-old-{fresh.name}")
-    if folder.exists():
-        folder.rename(old)
-    fresh.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)

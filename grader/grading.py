@@ -24,11 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.catalogue import find_assignments, notebook_problem
-from grader.course import LEARNER_ID_PATTERN, Course, GradeRun
+from grader.course import LEARNER_ID_PATTERN, REFUSED, Course, GradeRun
 from grader.errors import CourseError
+from grader.files import RefusedTree, printable_name, read_tree
 from grader.gradebook import past_seconds, record, record_failure, recorded_digests
 from grader.variants import UnknownLearner, course_variants
-from grader.workers import Job, JobResult, course_template, make_workers, source_digest, submission_digest
+from grader.workers import (
+    Job,
+    JobResult,
+    course_template,
+    make_workers,
+    source_digest,
+    submission_digest,
+    unexpected,
+)
 
 Progress = Callable[[str], None]
 
@@ -124,7 +133,9 @@ def discover_submissions(submissions_dir: Path, known: set[str], wanted: set[str
         )
     found, skipped = [], []
     for learner_dir in sorted(p for p in submissions_dir.iterdir() if not p.name.startswith(".")):
-        if not learner_dir.is_dir():
+        if learner_dir.is_symlink():  # never followed: it could lead to any folder the grader can read
+            skipped.append(Skipped(learner_dir, "a symbolic link, not a learner folder"))
+        elif not learner_dir.is_dir():
             skipped.append(Skipped(learner_dir, "not a learner folder"))
         elif not LEARNER_ID_PATTERN.match(learner_dir.name):
             skipped.append(Skipped(learner_dir, "learner id must be letters, digits, '.', '_' or '-'"))
@@ -134,6 +145,8 @@ def discover_submissions(submissions_dir: Path, known: set[str], wanted: set[str
                     continue
                 if folder.name not in known:
                     skipped.append(Skipped(folder, f"unknown assignment (the course has: {', '.join(sorted(known))})"))
+                elif folder.is_symlink():
+                    found.append(Submission(learner_dir.name, folder.name, folder))  # refused, with the reason, when read
                 elif not folder.is_dir() or not any(folder.glob("*.ipynb")):
                     skipped.append(Skipped(folder, "no notebook in the assignment folder"))
                 else:
@@ -149,12 +162,12 @@ def ensure_released(course: Course, assignments: set[str], progress: Progress) -
             course.release(catalogue[assignment])
 
 
-def unreadable(sub: Submission) -> str:
-    """Why a notebook of the submission cannot be read ('' when all read).
+def unreadable(staged: Path) -> str:
+    """Why a notebook of the staged submission cannot be read ('' when all read).
 
     nbgrader would fail on such a file with a generic message; this names the file and the reason.
     """
-    for path in sorted(sub.folder.glob("*.ipynb")):
+    for path in sorted(staged.glob("*.ipynb")):
         problem = notebook_problem(path)
         if problem:
             return f"{path.name} is {problem}"
@@ -168,15 +181,61 @@ def _failed(course: Course, sub: Submission, message: str, progress: Progress) -
     return GradeRun(sub.learner, sub.assignment, False, message)
 
 
+#: nbgrader's record of when a submission was handed in, read from the submission folder.
+TIMESTAMP_FILE = "timestamp.txt"
+
+
+def check_timestamp(files: dict[str, bytes]) -> None:
+    """Refuse a submission whose ``timestamp.txt`` nbgrader could not read (it would fail the whole autograde)."""
+    from nbgrader.utils import parse_utc
+
+    if TIMESTAMP_FILE not in files:
+        return
+    text = files[TIMESTAMP_FILE].decode("utf-8", errors="replace").strip()
+    try:
+        parse_utc(text) if text else None
+    except (ValueError, OverflowError, TypeError):
+        raise RefusedTree(f"{TIMESTAMP_FILE} holds '{printable_name(text[:40])}', "
+                          f"which is not a date and time (nbgrader writes e.g. 2026-12-07 09:30:00 UTC)") from None
+
+
+def _plan(course: Course, sub: Submission, source: str, seed, recorded: dict, progress: Progress) -> Job | GradeRun:
+    """One submission's :class:`Job`, or the run it was settled as without grading (see :func:`plan_jobs`)."""
+    try:
+        files = read_tree(sub.folder)
+        check_timestamp(files)
+    except RefusedTree as exc:
+        return _failed(course, sub, f"{REFUSED}: {exc}", progress)
+    # A new roster or secret changes the seed, and so what the submission must be graded against.
+    salt = "" if seed is None else f"/seed {seed}"
+    digest = submission_digest(files, source + salt)
+    if recorded.get((sub.learner, sub.assignment)) == digest \
+            and course.path("autograded", sub.learner, sub.assignment).is_dir():
+        return GradeRun(sub.learner, sub.assignment, True, unchanged=True)
+    try:
+        staged = course.stage_submission(sub.learner, sub.assignment, files)
+    except OSError as exc:
+        return _failed(course, sub, f"could not be staged for grading: {exc}", progress)
+    problem = str(seed) if isinstance(seed, UnknownLearner) else unreadable(staged)
+    if problem:
+        return _failed(course, sub, problem, progress)
+    return Job(sub.learner, sub.assignment, str(staged), digest, course.limits, course.sandbox, seed=seed)
+
+
 def plan_jobs(course: Course, submissions: list[Submission], force: bool, progress: Progress):
     """Decide what to grade.
+
+    Each submission is read once, regular files only (:func:`grader.files.read_tree`:
+    a link, FIFO, device, hard link to an outside file or oversized tree
+    refuses it, with the reason), and staged from those bytes into the
+    course's ``submitted/`` folder, which the workers read.
 
     Returns
     -------
     (list[Job], list[GradeRun])
         Jobs to run, longest expected first (from past runs' seconds per
-        assignment), and runs settled without grading: unreadable notebooks
-        (failed) and submissions unchanged since they were graded.
+        assignment), and runs settled without grading: refused submissions and
+        unreadable notebooks (failed), and submissions unchanged since they were graded.
     """
     sources = {a: source_digest(course, a) for a in {sub.assignment for sub in submissions}}
     recorded = {} if force else recorded_digests(course)
@@ -185,19 +244,11 @@ def plan_jobs(course: Course, submissions: list[Submission], force: bool, progre
     jobs, settled = [], []
     for sub in submissions:
         seed = seeds.get((sub.learner, sub.assignment))
-        # A new roster or secret changes the seed, and so what the submission must be graded against.
-        salt = "" if seed is None else f"/seed {seed}"
-        digest = submission_digest(sub.folder, sources[sub.assignment] + salt)
-        if recorded.get((sub.learner, sub.assignment)) == digest \
-                and course.path("autograded", sub.learner, sub.assignment).is_dir():
-            settled.append(GradeRun(sub.learner, sub.assignment, True, unchanged=True))
-            continue
-        course.stage_submission(sub.learner, sub.assignment, sub.folder)
-        problem = str(seed) if isinstance(seed, UnknownLearner) else unreadable(sub)
-        if problem:
-            settled.append(_failed(course, sub, problem, progress))
-            continue
-        jobs.append(Job(sub.learner, sub.assignment, str(sub.folder), digest, course.limits, course.sandbox, seed=seed))
+        try:
+            planned = _plan(course, sub, sources[sub.assignment], seed, recorded, progress)
+        except Exception as exc:  # noqa: BLE001 - one submission's failure must never stop the others
+            planned = _failed(course, sub, unexpected(exc), progress)
+        (jobs if isinstance(planned, Job) else settled).append(planned)
     unchanged = sum(run.unchanged for run in settled)
     if unchanged:
         progress(f"{unchanged} submission(s) unchanged since graded: not graded again (--force grades them anyway)")
@@ -232,6 +283,8 @@ def _record_result(course: Course, result: JobResult) -> tuple[GradeRun, float]:
             record(course, result.graded)
         except (CourseError, OSError) as exc:
             message = f"could not record the grades: {exc}"
+        except Exception as exc:  # noqa: BLE001 - one submission's failure must never stop the others
+            message = f"could not record the grades: {unexpected(exc)}"
     if message:
         record_failure(course, result.learner, result.assignment, message)
         if course.has_submission(result.learner, result.assignment):

@@ -9,19 +9,36 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from grader.preprocessors import CheckIntegrity, InjectLearnerSeed, ScrubHiddenTests, StderrIsNotFailure
+from grader.preprocessors import (
+    CheckIntegrity,
+    InjectLearnerSeed,
+    RepairCellMetadata,
+    ScrubHiddenTests,
+    StderrIsNotFailure,
+)
 from grader.sandbox import GuardedExecute
 
 c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
 
 # The stub a learner sees in place of each solution region.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# nbgrader's sanitizing steps trust the submission's cell metadata, and a forged or
+# stripped grade_id stops them with a bare KeyError: RepairCellMetadata first gives
+# every cell the metadata the source says it has, and puts back missing cells.
+c.Autograde.sanitize_preprocessors = [
+    RepairCellMetadata, ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 
 # nbgrader's autograde steps, with four of ours before the grades are saved:
 # InjectLearnerSeed (per-learner variants: the grader's seed for this learner,

@@ -17,12 +17,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
 import nbformat
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
 from grader.integrity import check_notebook
@@ -37,19 +38,172 @@ def _error(ename: str, evalue: str):
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class CheckIntegrity(NbGraderPreprocessor):
-    """Zero the test cells a tampering solution cell could affect, with the finding as the reason."""
+class FromSource(NbGraderPreprocessor):
+    """A step that judges a submission against the assignment's source notebook (the instructor's)."""
 
     source_root = Unicode("", help="the course's source folder, holding each exercise's declarations").tag(
         config=True)
 
-    def preprocess(self, nb, resources):
+    def source_notebook(self, resources):
+        """The source notebook of the notebook being processed, or None (with a warning) if there is none."""
         info = resources.get("nbgrader", {})
-        source_path = Path(self.source_root) / info.get("assignment", "") / f"{info.get('notebook', '')}.ipynb"
-        if not self.source_root or not source_path.is_file():
-            self.log.warning("integrity checks skipped: no source notebook at %s", source_path)
+        path = Path(self.source_root) / info.get("assignment", "") / f"{info.get('notebook', '')}.ipynb"
+        if not self.source_root or not path.is_file():
+            self.log.warning("%s skipped: no source notebook at %s", type(self).__name__, path)
+            return None
+        return nbformat.read(path, as_version=4)
+
+
+class RepairCellMetadata(FromSource):
+    """Give every cell of a submission the nbgrader metadata the source says it has, before nbgrader reads it.
+
+    A submission's metadata is the learner's to edit. nbgrader trusts it: a
+    test cell without a ``grade_id``, a forged graded cell, a repeated id, a
+    string where a mapping belongs or a deleted solution cell stops its
+    sanitizing steps with a bare ``KeyError``. So, first of all:
+
+    * metadata that is not a mapping, nbgrader metadata that is not one, has
+      no text ``grade_id``, names a cell the source does not have, or repeats
+      one seen earlier, is removed: the cell is an ordinary cell of the learner's;
+    * a cell whose ``grade_id`` the source has gets the source's nbgrader
+      metadata back (points, grade, solution, locked, schema), whatever it said;
+    * a cell of the source that the submission lacks is put back (see
+      :meth:`_put_back`): its metadata goes back on the cell with its cell id,
+      or, for a solution cell, on the one ordinary code cell in its place;
+      otherwise it is inserted, a solution cell as its released stub (its
+      tests then say "not implemented"), a test or locked cell for nbgrader
+      to restore from the gradebook.
+
+    Each repair is logged with the cell's position and what was wrong.
+    """
+
+    def preprocess(self, nb, resources):
+        source = self.source_notebook(resources)
+        if source is None:
             return nb, resources
-        findings = check_notebook(nb, nbformat.read(source_path, as_version=4))
+        expected = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells if _nbgrader(c)}
+        keep = _keepers(nb, expected)
+        for index, cell in enumerate(nb.cells):
+            problem = self._restore(cell, expected, keep.get(index))
+            if problem:
+                self.log.warning("cell %d: %s", index + 1, problem)
+        self._put_back_missing(nb, source)
+        return nb, resources
+
+    @staticmethod
+    def _restore(cell, expected: dict, kept: bool | None) -> str | None:
+        """Restore one cell's metadata (``kept``: whether it is the one cell kept for its grade_id)."""
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = nbformat.NotebookNode()
+            return "its metadata was not a mapping; cleared"
+        if "nbgrader" not in cell.metadata:
+            return None
+        grading = cell.metadata["nbgrader"]
+        grade_id = grading.get("grade_id") if isinstance(grading, dict) else None
+        problem = ("nbgrader metadata that is not a mapping" if not isinstance(grading, dict) else
+                   "nbgrader metadata without a grade_id" if not isinstance(grade_id, str) else
+                   f"grade_id {grade_id!r}, which the assignment does not have" if grade_id not in expected else
+                   f"grade_id {grade_id!r}, which another cell has" if not kept else None)
+        if problem:
+            del cell.metadata["nbgrader"]
+            return f"{problem}: removed, the cell counts as the learner's own"
+        released = _released_metadata(expected[grade_id])
+        # nbgrader's own checksum is checked (and always rewritten) by its OverwriteCells.
+        if {k: v for k, v in grading.items() if k != "checksum"} != released:
+            cell.metadata["nbgrader"] = {**released, **({"checksum": grading["checksum"]} if "checksum" in grading else {})}
+            return f"nbgrader metadata of {grade_id} differed from the assignment's: restored"
+        return None
+
+    def _put_back_missing(self, nb, source) -> None:
+        """Put back the source's nbgrader cells that ``nb`` lacks, each after the one before it in the source."""
+        order = [_nbgrader(c)["grade_id"] for c in source.cells if _nbgrader(c)]
+        originals = {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c)}
+
+        def index_of(grade_id: str) -> int | None:
+            return next((i for i, c in enumerate(nb.cells) if (_nbgrader(c) or {}).get("grade_id") == grade_id), None)
+
+        cursor = 0  # just after the last cell of the source found (or put back) in nb
+        for position, grade_id in enumerate(order):
+            found = index_of(grade_id)
+            if found is None:
+                later = (index_of(g) for g in order[position + 1:])
+                end = min((i for i in later if i is not None and i >= cursor), default=len(nb.cells))
+                found = self._put_back(nb, originals[grade_id], cursor, end, {c.source for c in source.cells})
+            cursor = max(cursor, found + 1)
+
+    def _put_back(self, nb, original, start: int, end: int, demos: set[str]) -> int:
+        """Put back the source cell ``original``, which ``nb`` lacks; return where it now is.
+
+        ``nb.cells[start:end]`` lie between the source cells before and after it.
+        The metadata goes back on the cell that has its cell id, if one has
+        (a learner's editor keeps ids), or for a solution cell on the one
+        ordinary code cell between its neighbours that is the learner's own
+        (not a cell of the source, such as a demo), if there is exactly one.
+        Otherwise the cell is inserted: a solution cell as its released stub,
+        just before the source cell after it (its tests); a test or locked cell
+        as in the source (nbgrader then restores its content), just after the
+        source cell before it, or before the one after it if none comes before.
+        """
+        grading = _released_metadata(original)
+        plain = [i for i, c in enumerate(nb.cells) if not _nbgrader(c)]
+        same_id = [i for i in plain if nb.cells[i].get("id") == original.get("id")]
+        between = [i for i in plain if start <= i < end and nb.cells[i].cell_type == "code"
+                   and nb.cells[i].source not in demos]
+        if same_id or (grading.get("solution") and not grading.get("grade") and len(between) == 1):
+            index = (same_id or between)[0]
+            nb.cells[index].metadata["nbgrader"] = grading
+            self.log.warning("cell %s had lost its nbgrader metadata: given back", grading["grade_id"])
+            return index
+        new_cell = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell}.get(
+            original.cell_type, nbformat.v4.new_raw_cell)
+        cell = new_cell(original.source, metadata={"nbgrader": grading})  # a fresh id: no clash with the learner's
+        if grading.get("solution"):
+            ClearSolutions(config=self.config)._replace_solution_region(cell, "python")
+        index = end if grading.get("solution") or start == 0 else start
+        nb.cells.insert(index, cell)
+        self.log.warning("cell %s was missing from the submission: put back", grading["grade_id"])
+        return index
+
+
+def _keepers(nb, expected: dict) -> dict[int, bool]:
+    """For each cell index claiming a known grade_id: whether it keeps it.
+
+    Of several cells claiming one, the one with the source cell's id keeps it,
+    else the last (as nbgrader's DeduplicateIds would).
+    """
+    claims: dict[str, list[int]] = {}
+    for index, cell in enumerate(nb.cells):
+        grade_id = (_nbgrader(cell) or {}).get("grade_id")
+        if grade_id in expected:
+            claims.setdefault(grade_id, []).append(index)
+    keep = {}
+    for grade_id, indices in claims.items():
+        same_id = [i for i in indices if nb.cells[i].get("id") == expected[grade_id].get("id")]
+        winner = (same_id or indices)[-1]
+        keep.update({i: i == winner for i in indices})
+    return keep
+
+
+def _released_metadata(source_cell) -> dict:
+    """The nbgrader metadata a released cell carries (the source's, and its cell type), less the checksum."""
+    return {**copy.deepcopy(source_cell.metadata["nbgrader"]), "cell_type": source_cell.cell_type}
+
+
+def _nbgrader(cell) -> dict | None:
+    """The cell's nbgrader metadata, when it is a mapping with a grade_id (what nbgrader's steps assume)."""
+    metadata = cell.get("metadata")
+    grading = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return grading if isinstance(grading, dict) and isinstance(grading.get("grade_id"), str) else None
+
+
+class CheckIntegrity(FromSource):
+    """Zero the test cells a tampering solution cell could affect, with the finding as the reason."""
+
+    def preprocess(self, nb, resources):
+        source = self.source_notebook(resources)
+        if source is None:
+            return nb, resources
+        findings = check_notebook(nb, source)
         if not findings:
             return nb, resources
         notebook_wide = [f for f in findings if "reference solution" not in f.message]

@@ -9,17 +9,21 @@ kernel command is wrapped so that it runs
   the grader's processes;
 * on a file system of read-only binds of what Python needs (the system
   libraries, the interpreter, the virtual environment, the ``mlcourse``
-  package), a private ``/tmp``, and one writable folder: the submission's own
-  autograded folder, which is where nbgrader executes it. The course
-  directory (source notebooks, hidden tests, gradebook, other learners) and
-  the project's ``notebooks/`` and ``tests/`` are simply not there;
+  package), a private ``/tmp``, and one writable folder: a scratch copy of
+  the assignment's data files, seen at the path of the folder nbgrader
+  executes in, and removed with the kernel. The course directory (source
+  notebooks, hidden tests, gradebook, other learners), the folder nbgrader
+  writes results into, and the project's ``notebooks/`` and ``tests/`` are
+  simply not there;
+* with an allow-listed environment (:data:`KERNEL_ENVIRONMENT`): no secret
+  of the grader's shell reaches learner code;
 * as an unprivileged user with no capabilities and ``no_new_privs``;
 * under resource limits (:class:`SandboxLimits`): address space, CPU time,
   processes/threads, file size. Wall-clock limits per cell and per notebook
   are applied by the grader around the kernel.
 
 The kernel talks to nbgrader over ZeroMQ *IPC* sockets (Unix socket files in
-the writable folder), since the sandbox has no network, loopback included.
+a private folder), since the sandbox has no network, loopback included.
 
 `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``) must be
 installed (Debian package ``bubblewrap``) and the grader must run as root, so
@@ -47,9 +51,10 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Integer, List, Unicode
 
 from grader.errors import CourseError
+from grader.files import read_tree, write_tree
 from grader.paths import PROJECT_ROOT
 
 #: A grading thread's kernels run as this plus the thread's id: no two kernels
@@ -186,9 +191,13 @@ def readonly_paths() -> list[str]:
 
 
 def sandbox_command(command: Sequence[str], workdir: Path, limits: SandboxLimits, uid: int,
-                    bwrap: str | None = None, extra_writable: Sequence[Path] = ()) -> list[str]:
+                    bwrap: str | None = None, extra_writable: Sequence[Path] = (),
+                    workdir_source: Path | None = None) -> list[str]:
     """``command`` wrapped in bwrap + setpriv + prlimit, with ``workdir`` its writable working folder.
 
+    The kernel sees ``workdir_source`` (default: ``workdir`` itself) at the
+    path ``workdir``: given a scratch copy, whatever learner code does in
+    its working folder happens in the copy, and the real folder stays the grader's.
     ``extra_writable`` folders are bound writable too (the kernel's socket folder).
     Runs as ``uid``/``uid`` (group) with no capabilities. Standard symlinks
     ``/bin``, ``/lib``, ``/lib64`` and ``/sbin`` point into ``/usr`` as on
@@ -196,6 +205,7 @@ def sandbox_command(command: Sequence[str], workdir: Path, limits: SandboxLimits
     """
     bwrap = bwrap or find_bwrap()
     workdir = str(Path(workdir).resolve())
+    source = str(Path(workdir_source).resolve()) if workdir_source else workdir
     args = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     # The private /tmp first: the writable folder may lie under /tmp and must be bound over it.
@@ -215,7 +225,8 @@ def sandbox_command(command: Sequence[str], workdir: Path, limits: SandboxLimits
     for link in ("bin", "lib", "lib64", "sbin"):
         if Path(f"/{link}").is_symlink():
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-    for path in writable:
+    args += ["--bind", source, workdir]
+    for path in writable[1:]:
         args += ["--bind", path, path]
     args += ["--chdir", workdir,
              # ipykernel exits when its parent looks gone; in a PID namespace the
@@ -233,12 +244,52 @@ def sandbox_command(command: Sequence[str], workdir: Path, limits: SandboxLimits
 # ---------------------------------------------------------------------------
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+#: What a learner kernel may inherit from the grader's environment: the program path, the locale, the
+#: thread counts (and OpenBLAS's processor settings, which some CPUs need for correct results), the
+#: plotting backend, and what Jupyter and nbgrader set for the kernel. Nothing else: the shell that
+#: started the grader may hold database passwords, cloud credentials and tokens.
+KERNEL_ENVIRONMENT = (
+    "PATH", "LANG", "LANGUAGE", "LC_*", "TZ",
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+    "MPLBACKEND", "JPY_*", "NBGRADER_EXECUTION", "PYDEVD_DISABLE_FILE_VALIDATION",
+)
+
+
+def kernel_environment(environment: dict[str, str], allowed: Sequence[str] = ()) -> dict[str, str]:
+    """The variables of ``environment`` named by :data:`KERNEL_ENVIRONMENT` or ``allowed`` (``NAME*`` = prefix)."""
+    patterns = [*KERNEL_ENVIRONMENT, *allowed]
+    return {name: value for name, value in environment.items()
+            if any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in patterns)}
+
+
+class CleanEnvironmentKernelManager(AsyncKernelManager):
+    """A Jupyter kernel manager whose kernels start with only :func:`kernel_environment` of the grader's.
+
+    Every kernel that runs learner code is one of these (the sandboxed ones
+    too). A course that needs more variables names them in its nbgrader
+    config: ``c.CleanEnvironmentKernelManager.allowed_environment = ["MY_VAR"]``.
+    """
+
+    allowed_environment = List(Unicode(), help="more variables a learner kernel may inherit "
+                                               "(NAME, or NAME* for a prefix)").tag(config=True)
+
+    async def _async_pre_start_kernel(self, **kw):
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kw["env"] = kernel_environment(kw.get("env", os.environ), self.allowed_environment)
+        return cmd, kw
+
+
+class SandboxedKernelManager(CleanEnvironmentKernelManager):
     """A Jupyter kernel manager whose kernels start inside :func:`sandbox_command`.
 
-    The kernel's working folder (where nbgrader executes the notebook) is its
-    only writable folder besides a private socket folder; it talks over IPC
-    sockets there. Limits come from the traits, set in the nbgrader config
+    The kernel never sees the folder nbgrader executes the notebook in: it
+    gets a scratch copy of that folder's regular files, bound at the same
+    path, as its only writable folder besides a private socket folder (it
+    talks over IPC sockets there). So whatever learner code leaves in its
+    working folder (a link where the notebook was, a FIFO, a huge file) stays
+    in the copy, which is removed with the kernel, and nbgrader writes the
+    executed notebook into a folder that no learner code has touched.
+    Limits come from the traits, set in the nbgrader config
     (``c.SandboxedKernelManager.memory_mb = ...``).
     """
 
@@ -250,7 +301,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                                   "(worker_sandbox_uid)").tag(config=True)
 
     _workdir: Path | None = None
-    _socket_dir: Path | None = None
+    _scratch: Path | None = None      # holds the kernel's copy of the working folder, and its sockets
 
     @property
     def limits(self) -> SandboxLimits:
@@ -262,15 +313,30 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not self.sandbox_uid:  # taken here, in the grading thread that asked for the kernel
             self.sandbox_uid = worker_sandbox_uid()
 
+    @property
+    def _kernel_workdir(self) -> Path:
+        return self._scratch / "work"
+
+    @property
+    def _socket_dir(self) -> Path:
+        return self._scratch / "sockets"
+
     async def _async_pre_start_kernel(self, **kw):
         stop_processes(self.sandbox_uid)  # left over by a grader that was killed
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
         # A short path: a Unix socket's name must fit in 108 bytes.
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="mlk-"))
+        self._scratch = Path(tempfile.mkdtemp(prefix="mlk-"))
+        # What nbgrader placed in the working folder (the assignment's data files), without the
+        # notebooks: the one being run is sanitized, its test cells restored with their hidden
+        # tests, and its cells reach the kernel as messages anyway.
+        files = read_tree(self._workdir, outside_links=True)
+        write_tree(self._kernel_workdir, {name: content for name, content in files.items()
+                                          if not name.endswith(".ipynb")})
+        self._socket_dir.mkdir()
         self.transport = "ipc"
         self.ip = str(self._socket_dir / "k")
         self.connection_file = str(self._socket_dir / "kernel.json")
-        _give_to(self._workdir, self.sandbox_uid)
+        _give_to(self._kernel_workdir, self.sandbox_uid)
         _give_to(self._socket_dir, self.sandbox_uid)
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         os.chown(self.connection_file, self.sandbox_uid, self.sandbox_uid)
@@ -282,7 +348,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         # then die halfway through a message, taking the cells that did nothing wrong with it.
         command = [*super().format_kernel_cmd(extra_arguments), f"--Session.copy_threshold={2**62}"]
         return sandbox_command(command, self._workdir or Path.cwd(), self.limits, self.sandbox_uid,
-                               extra_writable=[self._socket_dir] if self._socket_dir else [])
+                               extra_writable=[self._socket_dir] if self._scratch else [],
+                               workdir_source=self._kernel_workdir if self._scratch else None)
 
     @property
     def kernel_spec(self):
@@ -294,18 +361,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         return spec
 
     def release(self) -> None:
-        """Stop whatever the kernel left running, remove the socket folder, and hand the
-        working folder back to the grader's user.
+        """Stop whatever the kernel left running and remove its scratch folder (its copy and its sockets).
 
         Called by :class:`GuardedExecute` however the run ended: a kernel that
-        died skips jupyter_client's own clean-up.
+        died skips jupyter_client's own clean-up. Nothing in the copy is read:
+        ``rmtree`` removes links without following them.
         """
         stop_processes(self.sandbox_uid)
-        if self._socket_dir is not None:
-            shutil.rmtree(self._socket_dir, ignore_errors=True)
-            self._socket_dir = None
-        if self._workdir is not None and self._workdir.exists():
-            _give_to(self._workdir, os.geteuid())
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def _give_to(folder: Path, uid: int) -> None:

@@ -27,7 +27,6 @@ import os
 import shutil
 import signal
 import socket
-import stat
 import tarfile
 import tempfile
 import threading
@@ -42,6 +41,7 @@ from pathlib import Path
 
 from grader.course import COURSE_ID, Course, ensure_venv_on_path, nbgrader_error, read_cell_outcomes
 from grader.errors import CourseError
+from grader.files import read_tree, write_tree
 from grader.gradebook import GradedNotebook, GradedSubmission
 from grader.sandbox import SandboxLimits, take_timings
 
@@ -51,7 +51,6 @@ MAX_ATTEMPTS = 3
 #: enough that a large cohort's files are never all in memory.
 IN_FLIGHT_PER_WORKER = 2
 Notify = Callable[[str], None]
-SKIPPED_FOLDERS = {".ipynb_checkpoints", "__pycache__"}
 
 
 # ---------------------------------------------------------------------------
@@ -71,21 +70,28 @@ class Template:
 class Job:
     learner: str
     assignment: str
-    folder: str              # the submission folder, on the grading machine
+    folder: str              # the submission as staged in the course's submitted/ folder, on the grading machine
     digest: str              # of its files and the assignment's source (see submission_digest)
     limits: SandboxLimits
     sandbox: bool
     attempt: int = 1
     seed: int | None = None  # the learner's variant seed, where the assignment has per-learner variants
     files: dict[str, bytes] = field(default_factory=dict, repr=False)  # filled in by loaded()
+    unloadable: str = ""     # why loaded() could not read the files (the worker reports it as the job's failure)
 
     def loaded(self) -> Job:
         """This job with its submission's files read in, to travel to a worker that may be on another machine.
 
         Jobs are loaded only as they are handed out, so a large cohort is
-        never all in memory at once.
+        never all in memory at once. Only regular files are read, and no link
+        is followed (:func:`grader.files.read_tree`). Never raises: a folder
+        that cannot be read travels as ``unloadable``, so that every backend
+        reports it as this job's failure.
         """
-        return replace(self, files=read_files(Path(self.folder)))
+        try:
+            return replace(self, files=read_tree(Path(self.folder)))
+        except Exception as exc:  # noqa: BLE001 - one submission's failure must never stop the others
+            return replace(self, unloadable=str(exc) if isinstance(exc, CourseError) else unexpected(exc))
 
 
 @dataclass(frozen=True)
@@ -109,21 +115,22 @@ def failed(job: Job, message: str, worker: str = "") -> JobResult:
 # ---------------------------------------------------------------------------
 
 
-def _folder_digest(folder: Path) -> str:
+def files_digest(files: dict[str, bytes]) -> str:
+    """sha256 of a file tree read by :func:`grader.files.read_tree` (names and contents, in name order)."""
     digest = hashlib.sha256()
-    for path in sorted(_files(folder)):
-        digest.update(path.encode() + b"\0" + (folder / path).read_bytes() + b"\0")
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path] + b"\0")
     return digest.hexdigest()
 
 
 def source_digest(course: Course, assignment: str) -> str:
     """sha256 of an assignment's released source folder (what its grades are computed against)."""
-    return _folder_digest(course.path("source", "", assignment))
+    return files_digest(read_tree(course.path("source", "", assignment), outside_links=True))
 
 
-def submission_digest(folder: Path, source: str) -> str:
+def submission_digest(files: dict[str, bytes], source: str) -> str:
     """sha256 of a submission's files and its assignment's :func:`source_digest`: equal means same grades."""
-    return hashlib.sha256((source + _folder_digest(folder)).encode()).hexdigest()
+    return hashlib.sha256((source + files_digest(files)).encode()).hexdigest()
 
 
 def course_template(course: Course, assignments: Iterable[str], progress: Notify = print) -> Template:
@@ -177,13 +184,19 @@ def _template_folder(template: Template) -> Path:
 
 
 def grade_job(job: Job, template: Template) -> JobResult:
-    """Grade one submission with nbgrader's autograde in a scratch course; never raises for the job's own failures."""
+    """Grade one submission with nbgrader's autograde in a scratch course.
+
+    Never raises: whatever goes wrong, in nbgrader, in the grader's own code
+    or in the scratch course, is this job's failed result, with the reason.
+    """
     worker = f"{socket.gethostname()}:{os.getpid()}"
     start = time.perf_counter()
+    if job.unloadable:
+        return failed(job, f"the staged submission could not be read: {job.unloadable}", worker)
     root = Path(tempfile.mkdtemp(prefix="mlcourse-job-"))
     try:
         shutil.copytree(_template_folder(template), root, dirs_exist_ok=True)
-        _write_files(root / "submitted" / job.learner / job.assignment, job.files)
+        write_tree(root / "submitted" / job.learner / job.assignment, job.files)
         course = Course(root, limits=job.limits, sandbox=job.sandbox, learner_seed=job.seed)
         course.check_sandbox()
         take_timings()
@@ -191,14 +204,22 @@ def grade_job(job: Job, template: Template) -> JobResult:
         timings = tuple(t.as_dict() for t in take_timings())
         seconds = time.perf_counter() - start
         if not result["success"]:
-            return JobResult(job.learner, job.assignment, False, nbgrader_error(result), seconds, timings,
-                             worker=worker)
+            return JobResult(job.learner, job.assignment, False, f"nbgrader's autograde failed: {nbgrader_error(result)}",
+                             seconds, timings, worker=worker)
         graded = _read_graded(course, job, seconds)
         return JobResult(job.learner, job.assignment, True, "", seconds, timings, graded, worker)
     except CourseError as exc:
         return failed(job, f"{exc} (worker {worker})", worker)
+    except Exception as exc:  # noqa: BLE001 - one submission's failure must never stop the others
+        return failed(job, f"{unexpected(exc)} (worker {worker})", worker)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def unexpected(exc: BaseException) -> str:
+    """A one-line reason for an error the grader did not foresee, naming it as the grader's own."""
+    text = " ".join(str(exc).split())[:300]
+    return f"the grader failed on this submission ({type(exc).__name__}{': ' + text if text else ''})"
 
 
 def _read_graded(course: Course, job: Job, seconds: float) -> GradedSubmission:
@@ -226,46 +247,12 @@ def _read_graded(course: Course, job: Job, seconds: float) -> GradedSubmission:
 
 
 def _autograded_files(course: Course, job: Job) -> dict[str, bytes]:
-    """What nbgrader put in the autograded folder: the notebooks, the submitted files, the source's data files.
+    """The autograded folder: what nbgrader wrote there (the executed notebooks, the submitted and source files).
 
-    Files that learner code wrote while it ran stay behind (they are the
-    learner's, and may be large), and so does anything that is not a regular
-    file: a symlink planted by learner code is never followed.
+    Learner code never saw this folder (the sandbox gives the kernel a copy),
+    and it is read without following links all the same.
     """
-    folder = course.path("autograded", job.learner, job.assignment)
-    expected = set(job.files) | set(_files(course.path("source", "", job.assignment)))
-    largest = job.limits.file_size_mb * 2**20
-    kept = {}
-    for name in _files(folder):
-        info = os.lstat(folder / name)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > largest:
-            continue
-        if name.endswith(".ipynb") and "/" not in name or name in expected:
-            kept[name] = (folder / name).read_bytes()
-    return kept
-
-
-def _files(folder: Path) -> list[str]:
-    """Relative paths of the files under ``folder`` (not following links), checkpoints and caches left out."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_FOLDERS]
-        found += [os.path.relpath(os.path.join(dirpath, name), folder) for name in filenames]
-    return sorted(found)
-
-
-def read_files(folder: Path) -> dict[str, bytes]:
-    """A submission folder as ``{relative path: content}`` (what a :class:`Job` carries)."""
-    return {name: (folder / name).read_bytes() for name in _files(folder)}
-
-
-def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    for name, content in files.items():
-        path = (folder / name).resolve()
-        if folder.resolve() not in path.parents:
-            continue  # a path that climbs out of the folder
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+    return read_tree(course.path("autograded", job.learner, job.assignment))
 
 
 # ---------------------------------------------------------------------------
@@ -339,9 +326,13 @@ class ProcessWorkers:
                     for future in done:
                         job = pending.pop(future)
                         try:
-                            yield future.result()
+                            result = future.result()
                         except BrokenProcessPool:
                             queue.append(job)
+                            continue
+                        except Exception as exc:  # noqa: BLE001 - e.g. a result that could not be sent back
+                            result = failed(job, unexpected(exc))
+                        yield result
                     if queue:  # the pool is broken: every job not done goes round again
                         queue += [*pending.values(), *waiting]
                         waiting, pending = [], {}
@@ -365,7 +356,8 @@ class DaskWorkers:
     Each worker needs this project installed, bubblewrap, and root (as for
     grading on one machine); start workers with ``--nthreads 1`` so that each
     grades one submission at a time. Dask runs a job again elsewhere if its
-    worker dies, up to the scheduler's ``allowed-failures``.
+    worker dies, up to the scheduler's ``allowed-failures``; a job that still
+    fails is that submission's failed result, as on the other backends.
     """
 
     def __init__(self, address: str):
@@ -410,9 +402,10 @@ class DaskWorkers:
             if waiting:
                 running.add(hand_out())
             try:
-                yield future.result()
+                result = future.result()
             except Exception as exc:  # a worker died too often (KilledWorker), or lacks this project
-                yield failed(job, f"the Dask cluster could not grade it: {type(exc).__name__}: {exc}")
+                result = failed(job, f"the Dask cluster could not grade it: {type(exc).__name__}: {exc}")
+            yield result
 
     def close(self) -> None:
         self.client.close()

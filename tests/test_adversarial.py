@@ -4,16 +4,29 @@ Every case below is a learner's submission of ``04_evaluation`` (21 points
 over 12 test cells), built from the released student version. All of them go
 through one ``mlcourse grade`` run -- nbgrader's autograde, in the sandbox,
 into one SQLite gradebook -- and each must end with its expected score and a
-reason a human can read. The run itself must complete, the honest learners
-must keep full marks, and no submission may be modified.
+reason a human can read. The run itself must complete (a case that broke a
+worker would stop it), the honest learners must keep full marks, and no
+submission may be modified.
+
+The file-system objects a submission or learner code can create are the
+class enumerated in the README's security model; each has a case here:
+symbolic links (absolute, relative, to a folder, the assignment folder
+itself, the learner folder itself), hard links, FIFOs, sockets, device
+files, many files, deep trees, huge files and names with control characters
+in a submission (refused, with the reason), and the same planted by learner
+code in its working folder (harmless: the kernel works in a copy).
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import json
+import os
 import re
 import shutil
+import socket
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +139,94 @@ def _with_spy(nb):
 
 
 TAMPER = "tampering: "
+REFUSED = "submission refused: "
+#: Placed in the grader's environment while the corpus is graded: it must reach no learner kernel.
+SECRET = "hunter2-" + "do-not-leak"
+
+
+def _folder(ctx, learner) -> Path:
+    return ctx["submissions"] / learner / ASSIGNMENT
+
+
+def solved_with(make: Callable[[Path, dict], None]):
+    """A solved submission, then ``make(folder, ctx)`` adds or replaces something in its folder."""
+    def build(ctx, learner):
+        _write(ctx, learner, solved(ctx))
+        make(_folder(ctx, learner), ctx)
+    return build
+
+
+def _replace_notebook(folder: Path, make_link: Callable[[Path], None]):
+    notebook = folder / f"{ASSIGNMENT}.ipynb"
+    notebook.unlink()
+    make_link(notebook)
+
+
+def _socket_file(path: Path) -> None:
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.close()  # the socket file stays
+
+
+def _many_files(folder: Path, count: int) -> None:
+    for i in range(count):
+        (folder / f"note{i}.txt").write_text("")
+
+
+def _deep_tree(folder: Path, depth: int) -> None:
+    (folder.joinpath(*(["d"] * depth))).mkdir(parents=True)
+
+
+def _huge_file(path: Path, mib: int) -> None:
+    with open(path, "wb") as out:
+        out.truncate(mib * 2**20)  # sparse: large to read, cheap to make
+
+
+def _assignment_folder_link(ctx, learner):
+    (ctx["submissions"] / learner).mkdir(parents=True)
+    (ctx["submissions"] / learner / ASSIGNMENT).symlink_to(ctx["submissions"] / "honest" / ASSIGNMENT)
+
+
+# What learner code can do to the folder it runs in (every name it plants is in the kernel's copy only).
+PLANT_LINKS = (
+    "import os\n"
+    "for name, target in (('{notebook}', {victim!r}), ('data.csv', '../../../gradebook.db'), "
+    "('{notebook}.bak', {gradebook!r}), ('source.ipynb', {source!r})):\n"
+    "    if not os.path.lexists(name):\n"
+    "        os.symlink(target, name)\n"
+).replace("{notebook}", f"{ASSIGNMENT}.ipynb")
+LITTER = (
+    "import os, socket\n"
+    "if not os.path.exists('litter'):\n"
+    "    os.mkdir('litter')\n"
+    "    os.mkfifo('litter/fifo'); socket.socket(socket.AF_UNIX).bind('litter/sock')\n"
+    "    os.makedirs('litter/' + '/'.join(['d'] * 30))\n"
+    "    for _i in range(3000):\n"
+    "        open(f'litter/f{_i}', 'w').close()\n"
+    "    os.link('litter/f0', 'litter/hard'); os.symlink('/etc', 'litter/etc')\n"
+    "    open('litter/big.bin', 'wb').truncate(48 * 2**20)\n"
+)
+
+
+def _forge_metadata(nb):
+    """Every kind of metadata damage a learner can hand in at once; each is undone or set aside."""
+    meta = lambda grade_id: _cells(nb, grade_id).metadata  # noqa: E731
+    meta("ex1_baseline_tests")["nbgrader"]["points"] = 100                      # more points
+    meta("ex2_confusion_counts")["nbgrader"].update(grade=True, points=50)      # a solution made a graded cell
+    del meta("ex2a_read_confusion_tests")["nbgrader"]["grade_id"]               # a test without its id
+    meta("ex5_roc_auc_rank")["nbgrader"]["grade_id"] = 7                        # an id that is not text
+    meta("ex8_worst_slice")["nbgrader"]["schema_version"] = 99                 # a newer nbgrader's
+    meta("ex6_threshold_for_recall_tests")["nbgrader"] = "graded"               # not a mapping
+    nb.cells.append(nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {  # a graded cell of one's own
+        "grade": True, "grade_id": "bonus", "points": 1000, "solution": False, "locked": False, "schema_version": 3}}))
+    copy = nbformat.from_dict(_cells(nb, "ex1_baseline_tests"))                # the same id twice
+    copy.id, copy.source = "mine", "pass"
+    nb.cells.insert(0, copy)
+
+
+def _strip_metadata(nb):
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
 
 CORPUS = [
     Case("honest", lambda ctx, learner: _write(ctx, learner, solved(ctx)), FULL, {}),
@@ -143,7 +244,7 @@ CORPUS = [
         FULL - 1, {"ex2_confusion_counts_tests": "error: BlockingIOError"}),
     Case("network", with_ex2("import urllib.request\n    return urllib.request.urlopen('http://example.com', timeout=3)"),
          FULL - 1, {"ex2_confusion_counts_tests": "error: URLError"}),
-    Case("fill_the_disk", with_ex2("open('big.bin', 'wb').write(b'0' * 300 * 2**20)"), FULL - 1,
+    Case("fill_the_disk", with_ex2("open('big.bin', 'wb').write(b'0' * 100 * 2**20)"), FULL - 1,
          {"ex2_confusion_counts_tests": "error: OSError"}),
     # Reaching for what the grader must keep away.
     Case("read_hidden_tests", with_ex2("return open({source!r}).read()"), FULL - 1,
@@ -205,6 +306,58 @@ CORPUS = [
          0.0, {"ex1_baseline_tests": "not a readable notebook"}),
     Case("renamed_notebook", lambda ctx, learner: _write(ctx, learner, solved(ctx), name="my_final_version.ipynb"),
          0.0, {"ex1_baseline_tests": "not submitted"}),
+    # Damaged or forged nbgrader metadata: undone from the source, or a reason that names the damage.
+    Case("forged_metadata", lambda ctx, learner: _write(ctx, learner, (lambda nb: (_forge_metadata(nb), nb)[1])(
+        solved(ctx))), FULL, {}),
+    Case("stripped_metadata", lambda ctx, learner: _write(ctx, learner, (lambda nb: (_strip_metadata(nb), nb)[1])(
+        solved(ctx))), FULL, {}),
+    Case("stripped_and_calls_reference", lambda ctx, learner: _write(ctx, learner, (
+        lambda nb: (_strip_metadata(nb), nb)[1])(solved(
+            ctx, ex6_threshold_for_recall="def threshold_for_recall(y_true, scores, target_recall):\n"
+                                          "    return ev.threshold_for_recall(y_true, scores, target_recall)"))),
+        FULL - 2, {"ex6_threshold_for_recall_tests": "the library's reference solution"}),
+    Case("metadata_not_a_mapping", lambda ctx, learner: _write(ctx, learner, raw=json.dumps(
+        (lambda nb: (_cells(nb, "ex2_confusion_counts").__setitem__("metadata", []), nb)[1])(solved(ctx)))),
+         0.0, {"ex1_baseline_tests": "metadata is not a JSON object"}),
+    # What a submission holds that is not a regular file of its own: refused whole, naming it.
+    Case("notebook_links_to_the_source", solved_with(lambda folder, ctx: _replace_notebook(
+        folder, lambda nb: nb.symlink_to(ctx["paths"]["source"]))), 0.0,
+        {"ex1_baseline_tests": REFUSED + f"{ASSIGNMENT}.ipynb is a symbolic link, not a regular file"}),
+    Case("notebook_links_relatively", solved_with(lambda folder, ctx: _replace_notebook(
+        folder, lambda nb: nb.symlink_to(f"../../../course/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))), 0.0,
+        {"ex1_baseline_tests": REFUSED + f"{ASSIGNMENT}.ipynb is a symbolic link"}),
+    Case("folder_links_to_the_course", solved_with(lambda folder, ctx: (folder / "course").symlink_to(
+        ctx["paths"]["course"])), 0.0, {"ex1_baseline_tests": REFUSED + "course is a symbolic link"}),
+    Case("assignment_folder_is_a_link", _assignment_folder_link, 0.0,
+         {"ex1_baseline_tests": REFUSED + f"{ASSIGNMENT} is a symbolic link, not a folder"}),
+    Case("hard_link_to_the_source", solved_with(lambda folder, ctx: _replace_notebook(
+        folder, lambda nb: os.link(ctx["paths"]["source"], nb))), 0.0,
+        {"ex1_baseline_tests": REFUSED + f"{ASSIGNMENT}.ipynb is a hard link to a file outside the folder"}),
+    Case("fifo", solved_with(lambda folder, ctx: os.mkfifo(folder / "answers")), 0.0,
+         {"ex1_baseline_tests": REFUSED + "answers is a FIFO, not a regular file"}),
+    Case("socket", solved_with(lambda folder, ctx: _socket_file(folder / "ipc")), 0.0,
+         {"ex1_baseline_tests": REFUSED + "ipc is a socket, not a regular file"}),
+    Case("device_file", solved_with(lambda folder, ctx: os.mknod(folder / "zero", stat.S_IFCHR | 0o600,
+                                                                 os.makedev(1, 5))), 0.0,
+         {"ex1_baseline_tests": REFUSED + "zero is a character device, not a regular file"}),
+    Case("many_files", solved_with(lambda folder, ctx: _many_files(folder, 1_000)), 0.0,
+         {"ex1_baseline_tests": REFUSED + "it holds more than 1000 files"}),
+    Case("deep_tree", solved_with(lambda folder, ctx: _deep_tree(folder, 9)), 0.0,
+         {"ex1_baseline_tests": REFUSED + "d/d/d/d/d/d/d/d/d/ is nested more than 8 folders deep"}),
+    Case("huge_file", solved_with(lambda folder, ctx: _huge_file(folder / "weights.bin", 257)), 0.0,
+         {"ex1_baseline_tests": REFUSED + "it holds more than 256 MiB"}),
+    Case("unreadable_timestamp", solved_with(lambda folder, ctx: (folder / "timestamp.txt").write_text("soon")), 0.0,
+         {"ex1_baseline_tests": REFUSED + "timestamp.txt holds 'soon', which is not a date and time"}),
+    Case("json_nested_too_deep", lambda ctx, learner: _write(ctx, learner, raw='{"cells": ' + "[" * 100_000 + "]" * 100_000
+                                                             + "}"), 0.0, {"ex1_baseline_tests": "nested too deeply"}),
+    Case("name_with_a_newline", solved_with(lambda folder, ctx: (folder / "notes\n.txt").write_text("")), 0.0,
+         {"ex1_baseline_tests": REFUSED + "the name 'notes\\n.txt' holds control characters"}),
+    # The same, made by learner code in the folder it runs in: they stay in the kernel's own copy.
+    Case("plants_links", prepend_to_ex2(PLANT_LINKS), FULL, {}),
+    Case("litters_its_folder", prepend_to_ex2(LITTER), FULL, {}),
+    Case("reads_its_own_notebook", with_ex2(f"return open({ASSIGNMENT + '.ipynb'!r}).read().count('HIDDEN')"),
+         FULL - 1, {"ex2_confusion_counts_tests": "error: FileNotFoundError"}),
+    Case("prints_the_environment", prepend_to_ex2("import os\nprint(sorted(os.environ.items()))"), FULL, {}),
 ]
 
 
@@ -218,38 +371,60 @@ def _tree_digest(folder: Path) -> str:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("adversarial")
-    limits = SandboxLimits(memory_mb=3_072, processes=128, cell_timeout_s=6, notebook_timeout_s=240)
+    limits = SandboxLimits(memory_mb=3_072, processes=128, file_size_mb=64, cell_timeout_s=10, notebook_timeout_s=240)
     course = Course(root / "course", limits=limits)
     [assignment] = select_assignments(course.notebooks_dir, [ASSIGNMENT])
     release = course.release(assignment)
     import mlcourse
 
+    victim = root / "victim.txt"  # a file of the grader's, outside the sandbox, that learner code names by link
+    victim.write_text("the grader's own file")
+    paths = {"source": str(course.root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+             "other": str(course.root / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+             "gradebook": str(course.root / "gradebook.db"),
+             "package": str(Path(mlcourse.__file__).parent),
+             "course": str(course.root),
+             "victim": str(victim)}
     ctx = {
         "submissions": root / "submissions",
         "released": read_notebook(release / f"{ASSIGNMENT}.ipynb"),
         "source": read_notebook(assignment.folder / f"{ASSIGNMENT}.ipynb"),
+        "paths": paths,
     }
-    paths = {"source": str(course.root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
-             "other": str(course.root / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
-             "gradebook": str(course.root / "gradebook.db"),
-             "package": str(Path(mlcourse.__file__).parent)}
     for case in CORPUS:
         _build_with_paths(case.build, ctx, case.learner, paths)
+    # A learner folder that is a link to another learner's: never followed, so never graded.
+    (ctx["submissions"] / "mallory").symlink_to(ctx["submissions"] / "honest")
     before = _tree_digest(ctx["submissions"])
+    # (The course gradebook is written by the run itself: that every learner's grades are in it is checked below.)
+    protected = {path: _file_digest(Path(path)) for path in (paths["source"], str(victim))}
     log: list[str] = []
-    summary = grade_course(course, ctx["submissions"], [ASSIGNMENT], progress=log.append)
+    os.environ["MLCOURSE_CORPUS_SECRET"] = SECRET
+    try:
+        summary = grade_course(course, ctx["submissions"], [ASSIGNMENT], progress=log.append)
+    finally:
+        del os.environ["MLCOURSE_CORPUS_SECRET"]
     exercises = [e for e in read_exercises(course.notebooks_dir) if e.assignment == ASSIGNMENT]
     outcomes = {learner: {o.exercise.grade_id: o for o in course.outcomes(learner, exercises)}
                 for learner in course.learners()}
-    return {"course": course, "summary": summary, "outcomes": outcomes, "log": log,
-            "unchanged": before == _tree_digest(ctx["submissions"]), "ctx": ctx}
+    return {"course": course, "summary": summary, "outcomes": outcomes, "log": log, "exercises": exercises,
+            "unchanged": before == _tree_digest(ctx["submissions"]), "ctx": ctx, "protected": protected,
+            "root": root}
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _build_with_paths(builder, ctx, learner, paths):
-    """Run ``builder``; then fill the grader's paths into the code it wrote (``{source!r}``, ``{gradebook!r}``, ...)."""
+    """Run ``builder``; then fill the grader's paths into the code it wrote (``{source!r}``, ``{gradebook!r}``, ...).
+
+    Only a notebook that is the learner's own file is filled in: writing through a
+    case's link (or hard link) would change the very file the case points at.
+    """
     builder(ctx, learner)
     path = ctx["submissions"] / learner / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    if path.is_file():
+    if not path.parent.is_symlink() and path.is_file() and not path.is_symlink() and path.stat().st_nlink == 1:
         text = path.read_text()
         for key, value in paths.items():
             text = text.replace("{" + key + "!r}", repr(value))
@@ -273,8 +448,11 @@ def test_each_case_gets_its_score_and_reason(corpus, case):
 
 def test_the_run_completes_and_records_every_learner_once(corpus):
     assert set(corpus["outcomes"]) == {c.learner for c in CORPUS}
-    unreadable = {"not_json", "empty_file", "format_damage"}
-    assert {f.learner for f in corpus["summary"].failures} <= unreadable | {"renamed_notebook"}
+    unreadable = {"not_json", "empty_file", "format_damage", "metadata_not_a_mapping", "json_nested_too_deep"}
+    refused = {c.learner for c in CORPUS if any(r.startswith(REFUSED) for r in c.reasons.values())}
+    assert len(refused) == 13
+    assert {f.learner for f in corpus["summary"].failures} <= unreadable | refused | {"renamed_notebook"}
+    assert refused <= {f.learner for f in corpus["summary"].failures}, "a refused submission counts as failed"
     from nbgrader.api import Gradebook
 
     with Gradebook(corpus["course"].db_url, "mlcourse") as gb:
@@ -320,3 +498,53 @@ def test_feedback_keeps_hidden_tests_and_data_hidden(corpus, project_root):
     # The spy really ran: the instructor's autograded copy shows what it printed.
     autograded = course.path("autograded", "spy_on_hidden_data", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
     assert "SPY-LEAK" in autograded.read_text()
+
+
+def test_a_learner_folder_that_is_a_link_is_never_followed(corpus):
+    [skipped] = [item for item in corpus["summary"].skipped if item.path.name == "mallory"]
+    assert skipped.reason == "a symbolic link, not a learner folder"
+    assert "mallory" not in corpus["outcomes"]
+    assert any("skipped" in line and "mallory" in line for line in corpus["log"]), "the summary says so"
+
+
+def test_files_learner_code_names_by_link_are_byte_for_byte_unchanged(corpus):
+    for path, digest in corpus["protected"].items():
+        assert _file_digest(Path(path)) == digest, path
+    # Its executed notebook was written where nbgrader put it, not through the link the learner planted there.
+    folder = corpus["course"].path("autograded", "plants_links", ASSIGNMENT)
+    assert not any(p.is_symlink() for p in folder.rglob("*"))
+    assert read_notebook(folder / f"{ASSIGNMENT}.ipynb").cells
+
+
+def test_what_learner_code_leaves_in_its_folder_stays_out_of_the_course(corpus):
+    course = corpus["course"]
+    for learner in ("litters_its_folder", "plants_links"):
+        folder = course.path("autograded", learner, ASSIGNMENT)
+        assert sorted(p.name for p in folder.iterdir()) == [f"{ASSIGNMENT}.ipynb"], learner
+
+
+def test_a_secret_in_the_graders_environment_reaches_no_notebook_feedback_or_report(corpus, tmp_path):
+    from grader.commands import feedback_course
+    from grader.proficiency import assess
+    from grader.report import write_learner_reports
+    from grader.rubric import load_rubric
+
+    course, learner = corpus["course"], "prints_the_environment"
+    autograded = course.path("autograded", learner, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    assert "('PATH', " in autograded.read_text(), "the learner's print of the environment ran"
+    pages = feedback_course(course, [ASSIGNMENT], [learner], progress=lambda line: None)
+    result = assess(learner, list(corpus["outcomes"][learner].values()), load_rubric())
+    reports = write_learner_reports([result], tmp_path, workers=1)
+    written = [*course.root.rglob("*.ipynb"), *pages, reports[learner], reports[learner].with_suffix(".json")]
+    assert len(written) > 40
+    assert not [path for path in written if SECRET in path.read_text(errors="replace")]
+    assert "MLCOURSE_CORPUS_SECRET" not in autograded.read_text()
+
+
+def test_forged_or_stripped_metadata_is_undone_from_the_source(corpus):
+    course = corpus["course"]
+    for learner in ("forged_metadata", "stripped_metadata"):
+        nb = read_notebook(course.path("autograded", learner, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb")
+        graded = [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert sorted(g["grade_id"] for g in graded) == sorted(e.grade_id for e in corpus["exercises"]), learner
+        assert {g["grade_id"]: g["points"] for g in graded} == {e.grade_id: e.points for e in corpus["exercises"]}

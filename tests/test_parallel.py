@@ -306,28 +306,72 @@ def test_grading_threads_get_distinct_sandbox_users():
     assert len(set(uids)) == 8 and all(WORKER_UID_BASE < uid < 2**31 for uid in uids)
 
 
-def test_only_what_nbgrader_placed_comes_back_from_a_worker(tmp_path):
-    from grader.sandbox import SandboxLimits
-    from grader.workers import Job, _autograded_files, _write_files
+def _jobs_one_broken(cohort, tmp_path):
+    """A course with 09_feedback released, its template, and three jobs: one that breaks the grader, one
+    whose staged folder is gone, and a learner's.
+
+    The broken job's limits are text where a SandboxLimits belongs, so setting
+    up its scratch course raises an AttributeError in the grader's own code, not in nbgrader.
+    """
+    from grader.workers import Job, course_template
 
     course = Course(tmp_path / "course")
-    source = course.path("source", "", "09_feedback")
-    source.mkdir(parents=True)
-    (source / "lookup.csv").write_text("a,b\n")
-    folder = course.path("autograded", "kim", "09_feedback")
-    folder.mkdir(parents=True)
-    (folder / "09_feedback.ipynb").write_text("{}")
-    (folder / "lookup.csv").write_text("a,b\n")
-    (folder / "notes.txt").write_text("submitted")
-    (folder / "scratch.bin").write_bytes(b"0" * 100)            # written by learner code at run time
-    (folder / "secret.txt").symlink_to("/etc/hostname")          # planted by learner code
-    (folder / "big.txt").write_bytes(b"0" * (2 * 2**20))         # larger than the file-size limit
-    job = Job("kim", "09_feedback", str(tmp_path), "digest", SandboxLimits(file_size_mb=1), True,
-              files={"notes.txt": b"", "secret.txt": b"", "big.txt": b""})
-    assert sorted(_autograded_files(course, job)) == ["09_feedback.ipynb", "lookup.csv", "notes.txt"]
+    [assignment] = select_assignments(course.notebooks_dir, ["09_feedback"])
+    course.release(assignment)
+    folder = cohort["submissions"] / "full" / "09_feedback"
+    good = Job("full", "09_feedback", str(folder), "digest", course.limits, True)
+    broken = Job("mallory", "09_feedback", str(folder), "digest", "no limits", True)
+    gone = Job("ghost", "09_feedback", str(tmp_path / "nowhere"), "digest", course.limits, True)
+    return course_template(course, ["09_feedback"], progress=lambda line: None), [broken, gone, good]
 
-    _write_files(tmp_path / "dest", {"../outside.txt": b"x", "inside/ok.txt": b"y"})
-    assert not (tmp_path / "outside.txt").exists() and (tmp_path / "dest" / "inside" / "ok.txt").read_bytes() == b"y"
+
+def _backends():
+    from distributed import LocalCluster
+
+    from grader.workers import DaskWorkers, InlineWorker, ProcessWorkers
+
+    yield InlineWorker()
+    yield ProcessWorkers(2)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        workers = DaskWorkers(cluster.scheduler_address)
+        try:
+            yield workers
+        finally:
+            workers.close()
+
+
+def test_a_submission_that_breaks_the_grader_fails_alone_on_every_backend(cohort, tmp_path):
+    template, jobs = _jobs_one_broken(cohort, tmp_path)
+    for backend in _backends():
+        results = {r.learner: r for r in backend.run(jobs, template, notify=lambda line: None)}
+        assert set(results) == {"mallory", "ghost", "full"}, backend.description
+        assert results["full"].ok, (backend.description, results["full"].message)
+        assert not results["mallory"].ok and not results["ghost"].ok
+        assert results["mallory"].message.startswith("the grader failed on this submission (AttributeError"), \
+            (backend.description, results["mallory"].message)
+        assert results["ghost"].message.startswith("the staged submission could not be read: nowhere could not be"), \
+            (backend.description, results["ghost"].message)
+
+
+def test_a_corrupt_scratch_gradebook_is_each_submissions_failure(cohort, tmp_path):
+    import io
+    import tarfile
+
+    from grader.workers import InlineWorker, Template
+
+    template, jobs = _jobs_one_broken(cohort, tmp_path)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(template.archive)) as old, tarfile.open(fileobj=archive, mode="w") as new:
+        for member in old.getmembers():
+            if member.name == "gradebook.db":
+                member.size = 4096
+                new.addfile(member, io.BytesIO(b"not a database".ljust(4096, b"!")))
+            else:
+                new.addfile(member, old.extractfile(member) if member.isfile() else None)
+    corrupt = Template("corrupt", archive.getvalue())
+    [good] = [job for job in jobs if job.learner == "full"]
+    [result] = InlineWorker().run([good], corrupt, notify=lambda line: None)
+    assert not result.ok and "file is not a database" in result.message, result.message
 
 
 def test_the_template_is_built_once_per_version_of_the_source(parallel):

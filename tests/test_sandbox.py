@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -84,17 +86,61 @@ def test_no_network_not_even_loopback(tmp_path):
     assert error(cells[1])[0] in ("OSError", "TimeoutError")
 
 
-def test_the_file_system_is_read_only_but_for_the_working_folder(tmp_path):
+def test_the_file_system_is_read_only_but_for_a_copy_of_the_working_folder(tmp_path):
     import mlcourse
 
     package = os.path.dirname(mlcourse.__file__)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "data.csv").write_text("a,b\n")
+    (work / "work.ipynb").write_text("sanitized, with its hidden tests")
     cells = run_cells(tmp_path, f"open({package + '/evil.py'!r}, 'w')", "open('mine.txt', 'w').write('ok')",
-                      "open('/tmp/scratch', 'w').write('private tmp')")
+                      "open('/tmp/scratch', 'w').write('private tmp')",
+                      "import os; print(sorted(os.listdir('.')), open('mine.txt').read(), open('data.csv').read().strip())")
     assert error(cells[0])[0] in ("OSError", "PermissionError")
-    assert error(cells[1]) is None and (tmp_path / "work" / "mine.txt").read_text() == "ok"
-    assert error(cells[2]) is None and not os.path.exists("/tmp/scratch")
-    # The grader gets its folder back.
-    assert (tmp_path / "work" / "mine.txt").stat().st_uid == os.geteuid()
+    assert error(cells[1]) is None and error(cells[2]) is None and not os.path.exists("/tmp/scratch")
+    # The kernel works in a copy of the folder's data files (no notebook: the one being run holds hidden tests) ...
+    listed, *read = text(cells[3]).rsplit("]", 1)[0] + "]", *text(cells[3]).rsplit("]", 1)[1].split()
+    assert [n for n in eval(listed) if not n.startswith(".")] == ["data.csv", "mine.txt"] and read == ["ok", "a,b"]
+    # ... and the folder itself, where nbgrader writes the results, is untouched and still the grader's.
+    assert sorted(p.name for p in work.iterdir()) == ["data.csv", "work.ipynb"]
+    assert all(p.stat().st_uid == os.geteuid() for p in [work, *work.iterdir()])
+
+
+def test_what_learner_code_plants_in_its_folder_never_reaches_the_grader(tmp_path):
+    victim = tmp_path / "victim.db"
+    victim.write_bytes(b"the course gradebook")
+    cells = run_cells(
+        tmp_path,
+        "import os, socket\n"
+        f"os.symlink({str(victim)!r}, 'work.ipynb'); os.symlink('../victim.db', 'relative.ipynb')\n"
+        "os.mkfifo('fifo'); socket.socket(socket.AF_UNIX).bind('sock')\n"
+        "os.makedirs('/'.join(['d'] * 40)); [open(f'f{i}', 'w').close() for i in range(2000)]\n"
+        "os.link('f0', 'hard')",
+        "print(os.path.islink('work.ipynb'), len([n for n in os.listdir('.') if not n.startswith('.')]))")
+    assert error(cells[0]) is None and text(cells[1]).split() == ["True", "2006"]
+    work = tmp_path / "work"
+    assert list(work.iterdir()) == [] and victim.read_bytes() == b"the course gradebook"
+    assert not list(Path(tempfile.gettempdir()).glob("mlk-*/work/f1999")), "the kernel's copy is removed with it"
+
+
+def test_a_secret_in_the_graders_environment_never_reaches_learner_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://grader:hunter2@db/mlcourse")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter2-aws")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    [cell] = run_cells(tmp_path, "import os; print(sorted(os.environ.items()))")
+    seen = text(cell)
+    assert "hunter2" not in seen and "DATABASE_URL" not in seen
+    assert "('OMP_NUM_THREADS', '1')" in seen and "('PATH'," in seen, "what the kernel needs still reaches it"
+
+
+def test_a_course_can_let_more_variables_through(tmp_path, monkeypatch):
+    from grader.sandbox import kernel_environment
+
+    environment = {"PATH": "/usr/bin", "COURSE_DATA": "x", "COURSE_DATA_DIR": "y", "TOKEN": "z", "LC_ALL": "C"}
+    assert kernel_environment(environment) == {"PATH": "/usr/bin", "LC_ALL": "C"}
+    assert kernel_environment(environment, ["COURSE_DATA"]) == {"PATH": "/usr/bin", "LC_ALL": "C", "COURSE_DATA": "x"}
+    assert set(kernel_environment(environment, ["COURSE_*"])) == {"PATH", "LC_ALL", "COURSE_DATA", "COURSE_DATA_DIR"}
 
 
 def test_a_memory_bomb_gets_a_memory_error(tmp_path):
