@@ -1,5 +1,9 @@
 """The course's own steps in nbgrader's autograde and feedback pipelines (see ``nbgrader_config.py``).
 
+* :class:`RepairCellMetadata` runs first when nbgrader sanitizes a
+  submission: every cell gets the nbgrader metadata the source says it has,
+  and missing cells are put back, so forged or stripped metadata is undone
+  instead of stopping nbgrader with a bare ``KeyError``.
 * :class:`InjectLearnerSeed` runs first in autograde, for assignments released
   with per-learner variants (:mod:`grader.variants`): the learner's seed, as
   the grader derives it, replaces whatever the submission says.
