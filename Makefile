@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh clone:
 #   make demo   release the course, autograde a simulated cohort, write reports
-#   make test   lint, unit and end-to-end tests, papermill and nbval notebook runs
+#   make test   drift of the notebooks from their text, lint, unit and end-to-end tests, papermill and nbval runs
 # Both create (or reuse) .venv and install the project into it first.
 
 PYTHON ?= python3
@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/mlcourse demo --out build/demo
 
 lint: $(STAMP)
+	$(BIN)/mlcourse notebooks check
 	$(BIN)/mlcourse lint
 
 test: lint

@@ -42,10 +42,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from grader.catalogue import select_assignments  # noqa: E402
-from grader.course import COURSE_ID, Course  # noqa: E402
-from grader.sandbox import TIMING_LOG_ENV  # noqa: E402
-from grader.simulate import DEMO_COHORT, write_submission  # noqa: E402
-from grader.workers import available_cores  # noqa: E402
+from grader.autograde.settings import COURSE_ID  # noqa: E402
+from grader.course import Course  # noqa: E402
+from grader.autograde.sandbox import TIMING_LOG_ENV  # noqa: E402
+from grader.authoring.simulate import DEMO_COHORT, write_submission  # noqa: E402
+from grader.grading.workers import available_cores  # noqa: E402
 
 TARGET_RATIO = 1.8
 EXECUTE_PHASES = ("kernel_start", "setup", "cells", "kernel_shutdown")

@@ -26,11 +26,12 @@ from pathlib import Path
 
 from grader.catalogue import read_exercises
 from grader.commands import release_course, report_course
-from grader.course import CellOutcome, Course
+from grader.autograde.outcomes import CellOutcome
+from grader.course import Course
 from grader.paths import NOTEBOOKS_DIR
-from grader.proficiency import Outcome
-from grader.rubric import load_rubric
-from grader.workers import available_cores
+from grader.assessment.proficiency import Outcome
+from grader.assessment.rubric import load_rubric
+from grader.grading.workers import available_cores
 
 TARGET_SECONDS = 60.0
 
@@ -49,7 +50,7 @@ def made_up_cohort(learners: int, seed: int = 0):
 
 def gradebook_with(course: Course, cohort) -> None:
     """Release the course and write ``cohort``'s made-up grades into its gradebook (not timed)."""
-    from grader.gradebook import GradedNotebook, GradedSubmission, _retrying, _write_grades
+    from grader.grading.gradebook import GradedNotebook, GradedSubmission, record_all
 
     release_course(course, progress=lambda line: None)
     graded = []
@@ -62,9 +63,8 @@ def gradebook_with(course: Course, cohort) -> None:
             cells = {notebook: {o.exercise.grade_id: CellOutcome(o.reason or "", ()) for o in found}}
             graded.append(GradedSubmission(learner, assignment, "made-up", None,
                                            (GradedNotebook(notebook, True, 0.0, scores, {}),), {}, 0.0, cells))
-    for start in range(0, len(graded), 200):
-        _retrying(course, lambda gb, chunk=graded[start:start + 200]: [_write_grades(gb, g) for g in chunk])
-        print(f"  gradebook: {min(start + 200, len(graded))}/{len(graded)} submissions written", flush=True)
+    record_all(course, graded, progress=lambda done: print(f"  gradebook: {done}/{len(graded)} submissions written",
+                                                           flush=True))
 
 
 def main(argv: list[str] | None = None) -> dict:

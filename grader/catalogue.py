@@ -4,7 +4,9 @@ Stage and tier live in each graded cell's ``metadata.mlcourse`` in the source
 notebook (outside nbgrader's key, whose schema rejects extra keys). They are
 never read from a submission: a learner controls a submission's metadata.
 
-Layout: ``notebooks/<NN_stage>/<NN_stage>.ipynb``, one assignment per folder.
+Layout: ``notebooks/<NN_stage>/<NN_stage>.ipynb``, one assignment per folder, beside
+its text source ``<NN_stage>.pct.py`` (:mod:`grader.authoring.notebook_text`),
+which holds the solutions and hidden tests too and is never released.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from pathlib import Path
 import nbformat
 
 from grader.errors import CourseError
-from grader.proficiency import Exercise
+from grader.assessment.proficiency import Exercise
 
 ASSIGNMENT_PATTERN = re.compile(r"^\d{2}_[a-z][a-z0-9_]*$")
+#: The text source beside ``NN_stage.ipynb`` is ``NN_stage.pct.py``: a Python file (editors highlight and run
+#: its ``# %%`` cells) whose double suffix keeps it apart from any helper module in an assignment folder.
+TEXT_SUFFIX = ".pct.py"
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,11 @@ from grader.paths import NOTEBOOKS_DIR
 DEFAULT_COURSE_DIR = Path(os.environ.get("MLCOURSE_COURSE_DIR", "course"))
 
 
-def _limits(args):
-    from grader.sandbox import SandboxLimits
+def limits_from(args):
+    """The :class:`SandboxLimits` the command line asks for: each limit's option if given, else its default."""
+    from grader.autograde.limits import LIMITS, SandboxLimits
 
-    given = {name: getattr(args, name) for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb",
-                                                    "cell_timeout_s", "notebook_timeout_s")
-             if getattr(args, name, None) is not None}
+    given = {limit.name: getattr(args, limit.name) for limit in LIMITS if getattr(args, limit.name, None) is not None}
     try:
         return SandboxLimits(**given)
     except ValueError as exc:
@@ -51,7 +50,7 @@ def _sandboxed(args) -> bool:
 def _course(args):
     from grader.course import Course
 
-    return Course(args.course_dir, notebooks_dir=args.notebooks, db_url=args.db, limits=_limits(args),
+    return Course(args.course_dir, notebooks_dir=args.notebooks, db_url=args.db, limits=limits_from(args),
                   sandbox=_sandboxed(args))
 
 
@@ -72,7 +71,7 @@ def cmd_grade(args) -> int:
 
 def cmd_report(args) -> int:
     from grader.commands import report_course
-    from grader.rubric import load_rubric
+    from grader.assessment.rubric import load_rubric
 
     course = _course(args)
     out = args.out or course.root / "reports"
@@ -103,7 +102,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_rubric_check(args) -> int:
-    from grader.rubric import load_rubric
+    from grader.assessment.rubric import load_rubric
 
     rubric = load_rubric(args.path)
     print(
@@ -113,9 +112,30 @@ def cmd_rubric_check(args) -> int:
     return 0
 
 
+def cmd_notebooks_sync(args) -> int:
+    from grader.authoring.notebook_text import sync
+
+    changed = sync(args.notebooks_dir)
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} notebook(s) written from their text" if changed else f"{args.notebooks_dir}: in sync")
+    return 0
+
+
+def cmd_notebooks_check(args) -> int:
+    from grader.authoring.notebook_text import drift
+
+    problems = drift(args.notebooks_dir)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} notebook(s) out of step with their text" if problems else
+          f"{args.notebooks_dir}: every notebook is what its text generates")
+    return 1 if problems else 0
+
+
 def cmd_lint(args) -> int:
-    from grader.lint import lint_course
-    from grader.rubric import load_rubric
+    from grader.authoring.lint import lint_course
+    from grader.assessment.rubric import load_rubric
 
     problems = lint_course(args.notebooks_dir, load_rubric(args.rubric))
     for problem in problems:
@@ -125,7 +145,7 @@ def cmd_lint(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from grader.selfcheck import check_assignments
+    from grader.authoring.selfcheck import check_assignments
 
     checks = check_assignments(args.notebooks, args.assignments, args.keep, sandbox=_sandboxed(args))
     for check in checks:
@@ -146,7 +166,7 @@ def cmd_bench_inference(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.sandbox import SandboxLimits
+    from grader.autograde.limits import LIMITS
 
     parser = argparse.ArgumentParser(
         prog="mlcourse",
@@ -177,15 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run learner code unconfined (no bubblewrap); only for code you trust")
         if not limits:
             return
-        defaults = SandboxLimits()
-        for name, unit, what in [("memory_mb", "MiB", "address space per kernel"),
-                                 ("cpu_seconds", "s", "CPU time per kernel"),
-                                 ("processes", "", "processes and threads per kernel"),
-                                 ("file_size_mb", "MiB", "largest file a kernel may write"),
-                                 ("cell_timeout_s", "s", "wall clock per cell"),
-                                 ("notebook_timeout_s", "s", "wall clock per notebook")]:
-            p.add_argument("--" + name.removesuffix("_s").replace("_", "-"), dest=name, type=int, default=None,
-                           help=f"{what} (default {getattr(defaults, name)}{' ' + unit if unit else ''})")
+        for limit in LIMITS:
+            p.add_argument(limit.option, dest=limit.name, type=int, default=None, help=limit.described)
 
     p = sub.add_parser("grade", help="autograde submissions with nbgrader into the gradebook, in a sandbox")
     p.add_argument("submissions", type=Path, help="folder of <learner>/<assignment>/<notebook>.ipynb")
@@ -238,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", type=Path, default=None, help="keep the scratch course in this folder")
     sandbox_options(p, limits=False)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("notebooks", help="the source notebooks' text files (NN_stage.pct.py): sync or check")
+    notebooks_sub = p.add_subparsers(dest="notebooks_command", required=True, metavar="ACTION")
+    for name, func, what in (("sync", cmd_notebooks_sync, "write each .ipynb from its text source"),
+                             ("check", cmd_notebooks_check, "fail if any .ipynb differs from what its text generates")):
+        action = notebooks_sub.add_parser(name, help=what)
+        action.add_argument("notebooks_dir", nargs="?", type=Path, default=NOTEBOOKS_DIR)
+        action.set_defaults(func=func)
 
     p = sub.add_parser("lint", help="check source notebooks against the course rules")
     p.add_argument("notebooks_dir", nargs="?", type=Path, default=NOTEBOOKS_DIR)

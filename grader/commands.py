@@ -11,16 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalogue import read_exercises, select_assignments
-from grader.cohort import write_cohort_report
+from grader.reporting.cohort import write_cohort_report
 from grader.course import Course
-from grader.exports import write_exports
+from grader.reporting.exports import write_exports
 from grader.errors import CourseError
-from grader.grading import GradingSummary, Progress, grade
-from grader.proficiency import Proficiency, assess
-from grader.report import write_cohort_csv, write_learner_reports
-from grader.rubric import Rubric, load_rubric
-from grader.simulate import DEMO_COHORT, write_submission
-from grader.variants import learner_seed, read_roster, read_secret, record_variants, write_variant
+from grader.grading import gradebook
+from grader.grading.gradebook import GradebookRecord, cohort_outcomes, read_gradebook
+from grader.grading.pipeline import GradingSummary, Progress, grade
+from grader.assessment.proficiency import Proficiency, assess
+from grader.reporting.learner import write_learner_reports
+from grader.assessment.rubric import Rubric, load_rubric
+from grader.authoring.simulate import DEMO_COHORT, write_submission
+from grader.autograde.variants import learner_seed, read_roster, read_secret, record_variants, write_variant
 
 
 def release_course(course: Course, assignments: list[str] | None = None, progress: Progress = print,
@@ -29,7 +31,7 @@ def release_course(course: Course, assignments: list[str] | None = None, progres
 
     With a ``roster`` and a ``secret_file``, also write each learner's own
     variant of each assignment, with their seed injected by papermill, to
-    ``<course>/variants/<learner>/<assignment>/`` (see :mod:`grader.variants`).
+    ``<course>/variants/<learner>/<assignment>/`` (see :mod:`grader.autograde.variants`).
     """
     if (roster is None) != (secret_file is None):
         raise CourseError("per-learner variants need both a roster (--per-learner) and a secret (--secret-file)")
@@ -63,16 +65,17 @@ def grade_course(
     return summary
 
 
-def assess_cohort(course: Course, rubric: Rubric) -> list[Proficiency]:
-    """Assess every learner in the gradebook against the whole course catalogue."""
+def assess_cohort(course: Course, rubric: Rubric, record: GradebookRecord | None = None) -> list[Proficiency]:
+    """Assess every learner in the gradebook (or its ``record``, read once) against the whole course catalogue."""
     exercises = read_exercises(course.notebooks_dir)
-    return [assess(learner, outcomes, rubric) for learner, outcomes in course.cohort_outcomes(exercises).items()]
+    outcomes = cohort_outcomes(course, exercises, record=record)
+    return [assess(learner, found, rubric) for learner, found in outcomes.items()]
 
 
 def feedback_course(course: Course, assignments: list[str] | None = None, learners: list[str] | None = None,
                     progress: Progress = print) -> list[Path]:
     """nbgrader's feedback pages for graded submissions, hidden tests removed; returns the HTML paths."""
-    known = course.learners()
+    known = gradebook.learners(course)
     unknown = sorted(set(learners or ()) - set(known))
     if unknown:
         raise CourseError(f"unknown learner(s) {', '.join(unknown)}; the gradebook has: {', '.join(known)}")
@@ -89,14 +92,21 @@ def feedback_course(course: Course, assignments: list[str] | None = None, learne
 @dataclass(frozen=True)
 class ReportSet:
     learner_pages: dict[str, Path]
-    cohort_csv: Path
     cohort_page: Path
     exports: list[Path]
 
+    @property
+    def cohort_csv(self) -> Path:
+        return next(path for path in self.exports if path.name == "cohort.csv")
+
 
 def report_course(course: Course, rubric: Rubric, out_dir: Path, progress: Progress = print) -> ReportSet:
-    """Write each learner's HTML+JSON report, the cohort report, the cohort CSV and the exports into ``out_dir``."""
-    results = assess_cohort(course, rubric)
+    """Write each learner's HTML+JSON report, the cohort report and the exports into ``out_dir``.
+
+    The gradebook is read once, for all of them.
+    """
+    record = read_gradebook(course)
+    results = assess_cohort(course, rubric, record)
     if not results:
         raise CourseError(f"the gradebook {course.db_url} has no learners yet; run 'mlcourse grade' first")
     progress(f"assessed {len(results)} learner(s) from the gradebook")
@@ -108,9 +118,9 @@ def report_course(course: Course, rubric: Rubric, out_dir: Path, progress: Progr
         progress(f"report {result.learner}: verdict {verdict}; levels {levels or 'all 0'}")
     cohort_page = write_cohort_report(results, rubric, out_dir)
     progress(f"cohort report: {cohort_page}")
-    exports = write_exports(results, rubric, course, out_dir / "exports")
+    exports = write_exports(results, rubric, record, out_dir / "exports")
     progress(f"exports: {', '.join(path.name for path in exports)} in {out_dir / 'exports'}")
-    return ReportSet(pages, write_cohort_csv(results, rubric, out_dir / "cohort.csv"), cohort_page, exports)
+    return ReportSet(pages, cohort_page, exports)
 
 
 def run_demo(out_dir: Path, rubric_path: Path | None = None, progress: Progress = print,

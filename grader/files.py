@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -31,6 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import CourseError
+
+#: A learner id, which is also a folder name in nbgrader's layout (``submitted/<learner>/``) and in a roster.
+LEARNER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 #: Folders that Jupyter and Python make on their own: never part of what a learner hands in.
 SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", "__pycache__"})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.rubric import load_rubric
+from grader.assessment.rubric import load_rubric
 
 # Plotting in tests must never need a display.
 os.environ.setdefault("MPLBACKEND", "Agg")

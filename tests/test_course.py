@@ -13,6 +13,7 @@ grading run that adds two more submissions to the same gradebook:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,8 +26,10 @@ import nbformat
 from grader.catalogue import read_exercises, read_notebook, select_assignments
 from grader.commands import assess_cohort, grade_course, run_demo
 from grader.course import Course
-from grader.proficiency import assess
-from grader.simulate import DEMO_COHORT, substitute_solutions
+from grader.grading import gradebook
+from grader.grading.gradebook import learner_outcomes, read_gradebook
+from grader.assessment.proficiency import assess
+from grader.authoring.simulate import DEMO_COHORT, substitute_solutions
 from capstone_weak import WEAK_CAPSTONE
 
 PILOT = "04_evaluation"
@@ -55,7 +58,7 @@ def demo(tmp_path_factory):
 def outcomes(demo):
     course = demo["course"]
     exercises = read_exercises(course.notebooks_dir)
-    return {learner: course.outcomes(learner, exercises) for learner in course.learners()}
+    return {learner: learner_outcomes(course, learner, exercises) for learner in gradebook.learners(course)}
 
 
 def test_submitted_solutions_score_full_points(outcomes):
@@ -178,9 +181,12 @@ def test_cli_errors_are_one_line(tmp_path, args, expected):
 
 
 def test_cli_help_lists_the_commands():
+    """Each command is a line of its own under the command list, with its help; nothing else is."""
     result = _cli("--help")
-    for command in ("release", "grade", "report", "demo", "rubric", "lint", "check"):
-        assert command in result.stdout
+    assert result.returncode == 0, result.stderr
+    listed = re.findall(r"^    ([a-z]+)(?: {2,}\S|$)", result.stdout, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(["release", "grade", "feedback", "report", "demo", "rubric", "bench", "check",
+                                     "lint", "notebooks"])
 
 
 def test_learner_validate_flags_unsolved_work_and_passes_solved_work(demo):
@@ -249,13 +255,13 @@ def test_a_weak_capstone_fails_every_target_with_its_measured_outcome(demo, rubr
     summary = grade_course(course, submission.parent.parent, [CAPSTONE], progress=lambda line: None)
     assert not summary.failures
     exercises = [ex for ex in read_exercises(course.notebooks_dir) if ex.assignment == CAPSTONE]
-    graded = course.outcomes("weakling", exercises)
+    graded = learner_outcomes(course, "weakling", exercises)
     assert len(graded) == 4
     for outcome in graded:
         [measured] = outcome.measurements
         assert outcome.earned == 0 and not measured.passed, outcome
         assert outcome.reason.startswith("target not met: " + measured.name), outcome.reason
-    result = assess("weakling", course.outcomes("weakling", read_exercises(course.notebooks_dir)), rubric)
+    result = assess("weakling", learner_outcomes(course, "weakling", read_exercises(course.notebooks_dir)), rubric)
     assert not result.capstone.passed and result.capstone.earned == 0
 
 
@@ -273,7 +279,7 @@ def test_the_demo_writes_the_cohort_report_and_every_export(demo, outcomes):
 
     exports = {path.name: path for path in reports.exports}
     assert set(exports) == {"grades.csv", "grades.json", "levels.csv", "levels.json", "roles.csv", "roles.json",
-                            "lms.csv", "nbgrader-grades.csv"}
+                            "cohort.csv", "lms.csv", "nbgrader-grades.csv"}
     grades = list(csv.DictReader(exports["grades.csv"].open()))
     assert len(grades) == len(reports.learner_pages) * len(cohort["items"])
     assert json.loads(exports["grades.json"].read_text())[0]["learner"] == grades[0]["learner"]
@@ -293,14 +299,34 @@ def test_the_nbgrader_grades_export_is_the_file_nbgrader_writes(demo, tmp_path):
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
-    from grader.course import COURSE_ID
-    from grader.exports import nbgrader_export
+    from grader.autograde.settings import COURSE_ID
+    from grader.reporting.exports import nbgrader_export
 
     course = demo["course"]
     plugin = CsvExportPlugin()
     plugin.to = str(tmp_path / "theirs.csv")
     with Gradebook(course.db_url, COURSE_ID) as gb:
         plugin.export(gb)
-    ours = nbgrader_export(course, tmp_path / "ours.csv").read_text()
+    ours = nbgrader_export(read_gradebook(course), tmp_path / "ours.csv").read_text()
     assert ours == (tmp_path / "theirs.csv").read_text()
     assert "mallory" in ours  # a learner whose only submission could not be graded still has rows
+
+
+def test_a_report_reads_the_gradebook_once(demo, rubric, tmp_path, monkeypatch):
+    """Every page and export of ``mlcourse report`` comes from one connection to the gradebook."""
+    import nbgrader.api
+
+    from grader.commands import report_course
+
+    opened = []
+    real = nbgrader.api.Gradebook.__init__
+
+    def counting(self, *args, **kwargs):
+        opened.append(args[0] if args else kwargs.get("db_url"))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(nbgrader.api.Gradebook, "__init__", counting)
+    reports = report_course(demo["course"], rubric, tmp_path / "reports", progress=lambda line: None)
+    assert opened == [demo["course"].db_url]
+    listed = [line.split(",")[0] for line in reports.cohort_csv.read_text().splitlines()[1:]]
+    assert listed == gradebook.learners(demo["course"]) and len(reports.learner_pages) == len(listed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.integrity import check_solution, module_aliases
+from grader.autograde.integrity import check_solution, module_aliases
 
 SETUP = "import numpy as np\nimport builtins, sys\nfrom mlcourse import evaluation as ev\nfrom IPython import get_ipython"
 ALIASES = module_aliases([SETUP])
@@ -73,7 +73,7 @@ def test_aliases_follow_import_forms():
 def test_the_course_solutions_pass_their_own_integrity_checks():
     """The instructor's solutions must not trip the checks, or honest learners would be zeroed too."""
     from grader.catalogue import read_notebook
-    from grader.integrity import check_notebook
+    from grader.autograde.integrity import check_notebook
     from grader.paths import NOTEBOOKS_DIR
 
     problems = []
@@ -86,7 +86,7 @@ def test_the_course_solutions_pass_their_own_integrity_checks():
 def test_default_forbids_name_the_stage_function_of_the_same_name():
     import nbformat
 
-    from grader.integrity import check_notebook, forbidden_names
+    from grader.autograde.integrity import check_notebook, forbidden_names
 
     source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "def expected_calibration_error(y, p):\n    pass",
@@ -104,7 +104,7 @@ def test_default_forbids_name_the_stage_function_of_the_same_name():
 def test_cells_a_learner_adds_or_edits_are_checked_too():
     import nbformat
 
-    from grader.integrity import check_notebook
+    from grader.autograde.integrity import check_notebook
 
     source = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import numpy as np\nimport pandas as pd"),

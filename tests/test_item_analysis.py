@@ -8,13 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import pointbiserialr
 
-from grader.item_analysis import (
-    ItemStats,
-    Reliability,
-    analyse_items,
-    reliability,
-    stage_reliabilities,
-)
+from grader.assessment.item_analysis import analyse_items, reliability, stage_reliabilities
 
 
 def _analyse(scores, points, stage="s"):
@@ -59,7 +53,7 @@ def test_hand_computed_difficulty_kr20_and_discrimination():
     assert all(s.flags == () for s in stats)
 
     rel = reliability(HAND_SCORES, np.ones(4), "s")
-    assert rel == Reliability(stage="s", items=4, learners=5, coefficient=rel.coefficient, method="KR-20")
+    assert (rel.stage, rel.items, rel.learners, rel.method) == ("s", 4, 5, "KR-20")
     assert rel.coefficient == pytest.approx(0.8, abs=1e-9)
 
 
@@ -74,7 +68,6 @@ def test_item_metadata_and_points_scale_are_carried():
         ("b/x", "B", 1, 10.0),
         ("b/y", "B", 3, 2.0),
     ]
-    assert all(isinstance(s, ItemStats) for s in stats)
     unit = _analyse(HAND_SCORES, [1, 1, 1, 1])
     assert [s.difficulty for s in stats] == pytest.approx([s.difficulty for s in unit])
     assert [s.discrimination for s in stats] == pytest.approx([s.discrimination for s in unit])

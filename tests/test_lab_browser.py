@@ -311,7 +311,9 @@ def test_running_every_cell_shows_only_the_stubs_failures(notebook, lab):
         assert bool(shown[index]) == bool(errors or stderr), (
             f"{where}: the page shows {shown[index][:300]!r}, the saved notebook has errors {names}")
         assert all(name in shown[index] for name in names), f"{where}: {names} not shown in the page"
-        assert not stderr, f"{where} writes to stderr (nbgrader fails such cells): {stderr}"
+        # The grader no longer fails a graded cell for stderr (StderrIsNotFailure), but nbgrader's Validate
+        # still does, and a warning in the learner's first run is noise: the released notebooks write none.
+        assert not stderr, f"{where} writes to stderr (Validate would fail it; a learner sees a warning): {stderr}"
     assert not unexpected, "\n".join(unexpected)
     assert not_implemented > 0, "no cell raised NotImplementedError: are the stubs in the released notebook?"
 

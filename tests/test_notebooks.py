@@ -1,7 +1,8 @@
 """Source notebooks: the course lint, and execution with papermill in FAST mode.
 
 (nbval runs the same notebooks cell by cell from ``make test``; the stub/solution
-check through nbgrader's autograde lives in test_course.py.)
+check through nbgrader's autograde is ``mlcourse check``, tested in test_selfcheck.py;
+the notebooks' text sources are checked in test_notebook_text.py.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import nbformat
 import papermill
 import pytest
 
-from grader.lint import lint_course, lint_notebook
+from grader.authoring.lint import lint_course, lint_notebook
 from grader.paths import NOTEBOOKS_DIR
 
 SOURCE_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*/*.ipynb"))

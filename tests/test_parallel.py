@@ -16,16 +16,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from processes import left_after, sandbox_processes
+
 from grader.catalogue import read_exercises, read_notebook, select_assignments
-from grader.course import COURSE_CONFIG_TEXT, COURSE_ID, Course
-from grader.grading import grade
-from grader.simulate import Profile, solve, write_submission
+from grader.autograde.settings import COURSE_ID
+from grader.course import COURSE_CONFIG_TEXT, Course
+from grader.grading.gradebook import cohort_outcomes, learner_outcomes, read_gradebook
+from grader.grading.pipeline import grade
+from grader.authoring.simulate import Profile, solve, write_submission
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="grading runs in the sandbox")
 
@@ -124,7 +127,7 @@ def test_parallel_grading_records_exactly_what_nbgrader_records_serially(cohort,
     assert graded_cell_errors(parallel["course"].root) == cohort["outcomes"]
     # And so the reports agree: outcomes and reasons (stored at grading time here, read from the notebooks there).
     exercises = read_exercises(cohort["reference"].notebooks_dir, list(ASSIGNMENTS))
-    assert parallel["course"].cohort_outcomes(exercises) == cohort["reference"].cohort_outcomes(exercises)
+    assert cohort_outcomes(parallel["course"], exercises) == cohort_outcomes(cohort["reference"], exercises)
 
 
 def test_a_run_shows_progress_and_writes_its_summary(parallel):
@@ -181,16 +184,12 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
-def _sandbox_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "bwrap" in line and "ipykernel" in line]
-
 
 def test_killing_a_worker_mid_run_loses_no_grade(cohort):
     from nbgrader.api import Gradebook
     from sqlalchemy import func, select
 
-    from grader.gradebook import LEDGER
+    from grader.grading.gradebook import LEDGER
 
     course_dir = cohort["root"] / "killed_worker"
     run = subprocess.Popen([sys.executable, "-m", "grader.cli", "grade", str(cohort["submissions"]),
@@ -211,8 +210,7 @@ def test_killing_a_worker_mid_run_loses_no_grade(cohort):
     assert gradebook_dump(course.db_url) == cohort["dump"]
     with Gradebook(course.db_url, COURSE_ID) as gb:
         assert gb.db.execute(select(func.count()).select_from(LEDGER)).scalar() == 6
-    time.sleep(0.5)
-    assert not _sandbox_processes(), "a killed worker left sandboxed kernels behind"
+    assert left_after(sandbox_processes) == [], "a killed worker left sandboxed kernels behind"
 
 
 def _escapee(cohort, port: int) -> Path:
@@ -245,7 +243,7 @@ def test_a_dask_cluster_grades_the_same_and_still_confines_learner_code(cohort):
     assert gradebook_dump(course.db_url, learners) == cohort["dump"]
     # On the workers too, learner code has no network: the escape fails, and so does ex2's solution cell.
     exercises = [e for e in read_exercises(course.notebooks_dir, ["04_evaluation"])]
-    outcomes = {o.exercise.grade_id: o for o in course.outcomes("escapee", exercises)}
+    outcomes = {o.exercise.grade_id: o for o in learner_outcomes(course, "escapee", exercises)}
     assert sum(o.earned for o in outcomes.values()) == sum(e.points for e in exercises) - 1
     assert "error" in outcomes["ex2_confusion_counts_tests"].reason
 
@@ -289,7 +287,7 @@ def test_a_wrong_worker_count_or_scheduler_fails_before_anything_is_written(coho
 def test_grading_threads_get_distinct_sandbox_users():
     import threading
 
-    from grader.sandbox import WORKER_UID_BASE, worker_sandbox_uid
+    from grader.autograde.sandbox import WORKER_UID_BASE, worker_sandbox_uid
 
     uids, ready = [], threading.Barrier(8)
 
@@ -313,7 +311,7 @@ def _jobs_one_broken(cohort, tmp_path):
     The broken job's limits are text where a SandboxLimits belongs, so setting
     up its scratch course raises an AttributeError in the grader's own code, not in nbgrader.
     """
-    from grader.workers import Job, course_template
+    from grader.grading.workers import Job, course_template
 
     course = Course(tmp_path / "course")
     [assignment] = select_assignments(course.notebooks_dir, ["09_feedback"])
@@ -328,7 +326,7 @@ def _jobs_one_broken(cohort, tmp_path):
 def _backends():
     from distributed import LocalCluster
 
-    from grader.workers import DaskWorkers, InlineWorker, ProcessWorkers
+    from grader.grading.workers import DaskWorkers, InlineWorker, ProcessWorkers
 
     yield InlineWorker()
     yield ProcessWorkers(2)
@@ -357,7 +355,7 @@ def test_a_corrupt_scratch_gradebook_is_each_submissions_failure(cohort, tmp_pat
     import io
     import tarfile
 
-    from grader.workers import InlineWorker, Template
+    from grader.grading.workers import InlineWorker, Template
 
     template, jobs = _jobs_one_broken(cohort, tmp_path)
     archive = io.BytesIO()
@@ -375,7 +373,7 @@ def test_a_corrupt_scratch_gradebook_is_each_submissions_failure(cohort, tmp_pat
 
 
 def test_the_template_is_built_once_per_version_of_the_source(parallel):
-    from grader.workers import course_template
+    from grader.grading.workers import course_template
 
     log: list[str] = []
     first = course_template(parallel["course"], ASSIGNMENTS, progress=log.append)
@@ -386,19 +384,20 @@ def test_the_template_is_built_once_per_version_of_the_source(parallel):
 
 
 def test_the_reasons_stored_at_grading_time_are_those_the_notebooks_give(parallel):
-    from grader.gradebook import stored_cell_outcomes
+    from grader.autograde.outcomes import read_cell_outcomes
 
     course = parallel["course"]
-    stored = stored_cell_outcomes(course)
+    stored = read_gradebook(course).cells
     assert len(stored) == 6  # every learner's notebook of both assignments
     for (learner, assignment, notebook), cells in stored.items():
-        assert cells == course._read_autograded(learner, assignment, notebook)
+        assert cells == read_cell_outcomes(course.path("autograded", learner, assignment) / f"{notebook}.ipynb",
+                                           course.path("source", "", assignment) / f"{notebook}.ipynb")
     reasons = {cell.reason for cells in stored.values() for cell in cells.values()}
     assert "not implemented" in reasons, reasons
 
 
 def test_a_submission_that_cannot_be_graded_keeps_its_reason_until_it_is(cohort, tmp_path):
-    from grader.sandbox import SandboxLimits
+    from grader.autograde.limits import SandboxLimits
 
     submissions = tmp_path / "submissions"
     shutil.copytree(cohort["submissions"] / "full" / "04_evaluation", submissions / "full" / "04_evaluation")
@@ -407,12 +406,11 @@ def test_a_submission_that_cannot_be_graded_keeps_its_reason_until_it_is(cohort,
     starved = Course(tmp_path / "course", limits=SandboxLimits(memory_mb=40))
     [failure] = grade(starved, submissions, progress=lambda line: None, workers=1).failures
     assert "Kernel died" in failure.message, failure.message
-    reasons = {o.reason for o in starved.outcomes("full", exercises)}
+    reasons = {o.reason for o in learner_outcomes(starved, "full", exercises)}
     assert reasons == {f"submitted notebook could not be graded: {failure.message}"}
 
     graded = Course(tmp_path / "course")  # the same course and gradebook, with room to run
     assert not grade(graded, submissions, progress=lambda line: None, workers=1).failures
-    assert all(o.complete for o in graded.outcomes("full", exercises))
-    from grader.gradebook import grading_failures
+    assert all(o.complete for o in learner_outcomes(graded, "full", exercises))
 
-    assert grading_failures(graded) == {}
+    assert read_gradebook(graded).failures == {}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.proficiency import Exercise, Outcome, assess
+from grader.assessment.proficiency import Exercise, Outcome, assess
 
 STAGES = ("dataset", "features", "modeling", "evaluation", "calibration",
           "inference", "improvement", "monitoring", "feedback")

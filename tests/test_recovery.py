@@ -11,16 +11,20 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from processes import left_after, sandbox_processes
+
 from grader.catalogue import read_exercises, read_notebook, select_assignments
-from grader.course import COURSE_ID, Course
+from grader.autograde.settings import COURSE_ID
+from grader.course import Course
+from grader.grading import gradebook
+from grader.grading.gradebook import learner_outcomes
 from grader.paths import NOTEBOOKS_DIR
-from grader.simulate import Profile, solve
+from grader.authoring.simulate import Profile, solve
 
 ASSIGNMENT = "04_evaluation"
 EXERCISES = read_exercises(NOTEBOOKS_DIR, [ASSIGNMENT])
@@ -60,7 +64,7 @@ def _grade_cli(course_dir: Path, submissions: Path, *extra: str, env=None) -> su
 def _totals(course_dir: Path) -> dict[str, float]:
     course = Course(course_dir)
     exercises = [e for e in read_exercises(course.notebooks_dir) if e.assignment == ASSIGNMENT]
-    return {learner: sum(o.earned for o in course.outcomes(learner, exercises)) for learner in course.learners()}
+    return {learner: sum(o.earned for o in learner_outcomes(course, learner, exercises)) for learner in gradebook.learners(course)}
 
 
 def test_a_run_killed_mid_way_and_rerun_records_every_grade_once(released):
@@ -77,8 +81,7 @@ def test_a_run_killed_mid_way_and_rerun_records_every_grade_once(released):
             break
     run.wait(timeout=60)
     assert run.returncode == -signal.SIGKILL, "".join(lines)
-    time.sleep(0.5)
-    assert not _sandbox_processes(), "a killed grader left sandboxed kernels behind"
+    assert left_after(sandbox_processes) == [], "a killed grader left sandboxed kernels behind"
 
     rerun = _grade_cli(course_dir, subs)
     out, _ = rerun.communicate(timeout=600)
@@ -91,10 +94,6 @@ def test_a_run_killed_mid_way_and_rerun_records_every_grade_once(released):
             submission = gb.find_submission(ASSIGNMENT, learner)
             assert {g.name for nb in submission.notebooks for g in nb.grades} == TEST_CELLS
 
-
-def _sandbox_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "bwrap" in line and "ipykernel" in line]
 
 
 def test_a_failed_rerun_keeps_the_earlier_grades(released):
@@ -153,5 +152,5 @@ def test_a_correct_submission_scores_the_same_inside_and_outside_the_sandbox(rel
         assert run.returncode == 0, out
         course = Course(released["root"] / f"same_{name}")
         exercises = [e for e in read_exercises(course.notebooks_dir) if e.assignment == ASSIGNMENT]
-        scores[name] = {o.exercise.grade_id: o.earned for o in course.outcomes("fay", exercises)}
+        scores[name] = {o.exercise.grade_id: o.earned for o in learner_outcomes(course, "fay", exercises)}
     assert scores["inside"] == scores["outside"] and sum(scores["inside"].values()) == FULL

@@ -13,8 +13,9 @@ import pytest
 from traitlets.config import Config
 
 from grader.catalogue import read_notebook, select_assignments
-from grader.course import Course, apply_course_settings
-from grader.preprocessors import RepairCellMetadata
+from grader.autograde.settings import apply_course_settings
+from grader.course import Course
+from grader.autograde.preprocessors import RepairCellMetadata
 
 ASSIGNMENT = "04_evaluation"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from grader.catalogue import read_exercises
-from grader.cohort import write_cohort_report
+from grader.reporting.cohort import write_cohort_report
 from grader.paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from grader.proficiency import Outcome, assess
-from grader.report import write_learner_report
+from grader.assessment.proficiency import Outcome, assess
+from grader.reporting.learner import write_learner_report
 
 ARTIFACTS = PROJECT_ROOT / "build" / "test-artifacts" / "reports"
 

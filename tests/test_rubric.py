@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from grader.rubric import DEFAULT_RUBRIC, LevelRule, RubricError, load_rubric
+from grader.assessment.rubric import DEFAULT_RUBRIC, LevelRule, RubricError, load_rubric
 
 
 def _write(tmp_path, data):

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from grader.paths import NOTEBOOKS_DIR
-from grader.selfcheck import check_assignments
+from grader.authoring.selfcheck import check_assignments
 
 
 @pytest.fixture(scope="session")

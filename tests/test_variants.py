@@ -24,11 +24,13 @@ import pytest
 
 from grader.catalogue import read_exercises, read_notebook, select_assignments
 from grader.commands import release_course
-from grader.course import COURSE_ID, Course
+from grader.autograde.settings import COURSE_ID
+from grader.course import Course
+from grader.grading.gradebook import cohort_outcomes
 from grader.errors import CourseError
-from grader.grading import grade
-from grader.simulate import Profile, solve
-from grader.variants import SEED_MARKER, course_variants, learner_seed, read_roster, read_secret
+from grader.grading.pipeline import grade
+from grader.authoring.simulate import Profile, solve
+from grader.autograde.variants import SEED_MARKER, course_variants, learner_seed, read_roster, read_secret
 from mlcourse import evaluation as ev
 from mlcourse.examples import make_scored_transactions
 
@@ -106,7 +108,7 @@ def graded(released):
     summary = grade(course, submissions, [ASSIGNMENT], progress=log.append, workers=2)
     exercises = read_exercises(course.notebooks_dir, [ASSIGNMENT])
     return {"summary": summary, "log": log, "exercises": exercises,
-            "outcomes": course.cohort_outcomes(exercises), "full": sum(e.points for e in exercises)}
+            "outcomes": cohort_outcomes(course, exercises), "full": sum(e.points for e in exercises)}
 
 
 def _total(outcomes) -> float:

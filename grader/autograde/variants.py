@@ -7,7 +7,7 @@ learners, and cannot be worked out without the secret. ``mlcourse release
 released notebooks with papermill, which injects ``SEED = <their seed>`` after
 the ``parameters`` cell, so each learner's data and numbers differ.
 
-At grading, :class:`grader.preprocessors.InjectLearnerSeed` puts the seed the
+At grading, :class:`grader.autograde.preprocessors.InjectLearnerSeed` puts the seed the
 grader derives from the roster and the secret back into the notebook (whatever
 the submission's own parameters cell says) and writes it into the test cells
 that check a learner's *readings* of their own data (lines marked
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import CourseError
+from grader.files import LEARNER_ID_PATTERN
 
 #: Where a course folder records its per-learner variants.
 VARIANTS_FILE = Path(".mlcourse") / "variants.json"
@@ -62,8 +63,6 @@ def read_secret(path: Path) -> bytes:
 
 def read_roster(path: Path) -> tuple[str, ...]:
     """Learner ids from a CSV with a ``learner`` (or nbgrader's ``id``) column; clear errors name the line."""
-    from grader.course import LEARNER_ID_PATTERN
-
     path = Path(path)
     try:
         rows = list(csv.DictReader(path.read_text().splitlines()))

@@ -2,7 +2,7 @@
 
 For a course author: a heat map of learners x stages, the distribution of
 levels per stage, the number of learners at each role, and item analysis
-(:mod:`grader.item_analysis`): each exercise's difficulty and discrimination,
+(:mod:`grader.assessment.item_analysis`): each exercise's difficulty and discrimination,
 flagged when it is too easy, too hard or does not tell stronger learners from
 weaker ones, and each stage's reliability. One self-contained HTML page (inline
 charts and CSS) and its JSON twin.
@@ -19,10 +19,10 @@ import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
-from grader.item_analysis import ItemStats, Reliability, analyse_items, stage_reliabilities
-from grader.proficiency import Outcome, Proficiency
-from grader.report import page_stamp, template_environment
-from grader.rubric import Rubric
+from grader.assessment.item_analysis import ItemStats, Reliability, analyse_items, stage_reliabilities
+from grader.assessment.proficiency import Outcome, Proficiency
+from grader.reporting.learner import page_stamp, template_environment
+from grader.assessment.rubric import Rubric
 
 #: Level 0 (nothing demonstrated) to 5, light to dark.
 LEVEL_COLOURS = ("#f1f3f5", "#d0ebff", "#74c0fc", "#339af0", "#1971c2", "#0b3d91")

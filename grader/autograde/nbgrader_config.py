@@ -1,6 +1,6 @@
 """nbgrader settings for the mlcourse course.
 
-Loaded by grader.course for every nbgrader call; the course directory, course
+Loaded by grader.autograde.settings for every nbgrader call; the course directory, course
 id and gradebook URL are filled in at run time. Settings here are the ones a
 course maintainer tunes; each says why it differs from nbgrader's default.
 """
@@ -19,14 +19,15 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from grader.preprocessors import (
+from grader.autograde.preprocessors import (
     CheckIntegrity,
     InjectLearnerSeed,
     RepairCellMetadata,
     ScrubHiddenTests,
     StderrIsNotFailure,
 )
-from grader.sandbox import GuardedExecute
+from grader.autograde.sandbox import GuardedExecute
+from grader.catalogue import TEXT_SUFFIX
 
 c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
 
@@ -43,7 +44,7 @@ c.Autograde.sanitize_preprocessors = [
 # nbgrader's autograde steps, with four of ours before the grades are saved:
 # InjectLearnerSeed (per-learner variants: the grader's seed for this learner,
 # never the submission's), GuardedExecute (a per-notebook time budget, and a kernel that dies becomes a
-# result instead of aborting the learner's run; grader.course adds the
+# result instead of aborting the learner's run; grader.autograde.settings adds the
 # sandbox), StderrIsNotFailure (a warning is not a failed test: assertions
 # decide) and CheckIntegrity (solutions that game the tests score zero, with
 # the reason).
@@ -57,15 +58,16 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [GetGrades, ScrubHiddenTests, CSSHTMLHeaderPreprocessor]
 
 # The time limits per cell and per notebook, and the sandbox's, are set by
-# grader.course from grader.sandbox.SandboxLimits (one place for every limit).
+# grader.autograde.settings from grader.autograde.limits.LIMITS (one place for every limit).
 c.Execute.startup_timeout = 120
 
 # A learner who deletes a test cell must not escape it: nbgrader puts the
 # cell back from the gradebook and runs it.
 c.OverwriteCells.add_missing_cells = True
 
-# Files besides notebooks that nbgrader should ignore when copying assignments.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# Files besides notebooks that nbgrader should ignore when copying assignments; a notebook's text
+# source holds its solutions (grader.course never copies it in: this is the second lock).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*" + TEXT_SUFFIX]
 
 # Keep kernel start-up chatter (ipykernel warns about unencrypted local TCP)
 # out of the grader's progress output; the history file is nbgrader's default.

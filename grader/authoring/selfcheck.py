@@ -21,9 +21,10 @@ from pathlib import Path
 
 from grader.catalogue import read_exercises, select_assignments
 from grader.course import Course
-from grader.grading import grade
-from grader.proficiency import Exercise, Outcome
-from grader.simulate import Profile, write_submission
+from grader.grading.gradebook import learner_outcomes
+from grader.grading.pipeline import grade
+from grader.assessment.proficiency import Exercise, Outcome
+from grader.authoring.simulate import Profile, write_submission
 
 STUB = Profile("stub", frozenset(), "the released student version, untouched")
 SOLUTION = Profile("solution", frozenset({1, 2, 3, 4, 5}), "every exercise solved with the source solution")
@@ -78,8 +79,8 @@ def check_assignments(
                 write_submission(release, assignment, profile, submissions)
         grade(course, submissions, [a.id for a in chosen], progress)
         exercises = read_exercises(notebooks_dir, [a.id for a in chosen])
-        stub = course.outcomes(STUB.learner, exercises)
-        solution = course.outcomes(SOLUTION.learner, exercises)
+        stub = learner_outcomes(course, STUB.learner, exercises)
+        solution = learner_outcomes(course, SOLUTION.learner, exercises)
         return [CellCheck(ex, s, o) for ex, s, o in zip(exercises, stub, solution)]
     finally:
         if work_dir is None:

@@ -9,7 +9,6 @@ stay hidden.
 from __future__ import annotations
 
 import base64
-import csv
 import dataclasses
 import datetime as dt
 import io
@@ -23,10 +22,11 @@ import jinja2
 import numpy as np
 from matplotlib.figure import Figure
 
-from grader.paths import GRADER_DIR
-from grader.proficiency import Outcome, Proficiency
-from grader.rubric import CapstoneRule, LevelRule, Rubric
-from grader.workers import available_cores
+from grader.assessment.proficiency import Outcome, Proficiency
+from grader.assessment.rubric import CapstoneRule, LevelRule, Rubric
+from grader.grading.workers import available_cores
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 #: Cohorts at least this large have their reports written by several processes (each costs a start-up).
 PARALLEL_FROM = 40
@@ -162,9 +162,9 @@ def page_stamp() -> dict:
 
 
 def template_environment() -> jinja2.Environment:
-    """The report templates (grader/templates), HTML-escaped, failing on any missing value."""
+    """The report templates (grader/reporting/templates), HTML-escaped, failing on any missing value."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(GRADER_DIR / "templates"),
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
@@ -206,24 +206,3 @@ def write_learner_reports(results: list[Proficiency], out_dir: Path, workers: in
             written = list(pool.map(_write_chunk, chunks, [out_dir] * workers))
         paths = [path for chunk in written for path in chunk]
     return {path.stem: path for path in sorted(paths)}
-
-
-def write_cohort_csv(results: list[Proficiency], rubric: Rubric, path: Path) -> Path:
-    """One row per learner: verdict, level per stage, points earned and possible."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["learner", "verdict", *rubric.stage_ids, "capstone_passed", "points_earned", "points_possible"])
-        for result in results:
-            outcomes = [o for stage in result.stages.values() for tier in stage.tiers for o in tier.outcomes]
-            writer.writerow(
-                [
-                    result.learner,
-                    result.verdict.id if result.verdict else "none",
-                    *(result.levels[stage] for stage in rubric.stage_ids),
-                    result.capstone.passed,
-                    round(sum(o.earned for o in outcomes), 2),
-                    round(sum(o.exercise.points for o in outcomes), 2),
-                ]
-            )
-    return path

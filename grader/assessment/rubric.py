@@ -78,12 +78,6 @@ class Rubric:
     def stage_ids(self) -> tuple[str, ...]:
         return tuple(stage.id for stage in self.stages)
 
-    def stage(self, stage_id: str) -> Stage:
-        for stage in self.stages:
-            if stage.id == stage_id:
-                return stage
-        raise KeyError(stage_id)
-
     def role_profile(self, role: Role) -> dict[str, int]:
         """Minimum level per stage that ``role`` demands of every listed stage.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from grader.rubric import CapstoneRule, LevelRule, Role, Rubric
+from grader.assessment.rubric import CapstoneRule, LevelRule, Role, Rubric
 
 TIERS = (1, 2, 3, 4, 5)
 # Points are floats from nbgrader; compare fractions with a little slack so

@@ -5,10 +5,10 @@
   and missing cells are put back, so forged or stripped metadata is undone
   instead of stopping nbgrader with a bare ``KeyError``.
 * :class:`InjectLearnerSeed` runs first in autograde, for assignments released
-  with per-learner variants (:mod:`grader.variants`): the learner's seed, as
+  with per-learner variants (:mod:`grader.autograde.variants`): the learner's seed, as
   the grader derives it, replaces whatever the submission says.
 * :class:`CheckIntegrity` runs after execution: a solution cell that games
-  the tests (:mod:`grader.integrity`) zeroes the test cells it could affect,
+  the tests (:mod:`grader.autograde.integrity`) zeroes the test cells it could affect,
   with the reason as the error: the whole notebook for tampering with what
   every test relies on, that exercise's tests for using the library's
   reference solution.
@@ -30,17 +30,10 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-from grader.integrity import check_notebook
-from grader.variants import SEED_MARKER, course_variants
+from grader.autograde.integrity import check_notebook
+from grader.autograde.outcomes import TAMPERING, error_output
+from grader.autograde.variants import SEED_MARKER, course_variants
 from mlcourse.capstone import OUTCOME_MIME
-
-#: The error name a test cell gets when integrity checks zero it.
-TAMPERING = "Tampering"
-
-
-def _error(ename: str, evalue: str):
-    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
 
 class FromSource(NbGraderPreprocessor):
     """A step that judges a submission against the assignment's source notebook (the instructor's)."""
@@ -220,7 +213,7 @@ class CheckIntegrity(FromSource):
             grade_id = cell.metadata["nbgrader"]["grade_id"]
             blame = notebook_wide or [f for f in findings if grade_id in tests_of.get(f.grade_id, ())]
             if blame:
-                cell.outputs = [*cell.get("outputs", []), _error(TAMPERING, str(blame[0]))]
+                cell.outputs = [*cell.get("outputs", []), error_output(TAMPERING, str(blame[0]))]
         return nb, resources
 
 
@@ -256,7 +249,7 @@ class ScrubHiddenTests(NbGraderPreprocessor):
             if output.get("output_type") == "display_data" and OUTCOME_MIME in output.get("data", {}):
                 kept.append(output)
             elif output.get("output_type") == "error":
-                kept.append(_error(output.get("ename", "Error"),
+                kept.append(error_output(output.get("ename", "Error"),
                                    "a test failed (hidden tests show no details in feedback)"))
         cell.outputs = kept
         return cell, resources

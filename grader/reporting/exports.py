@@ -5,6 +5,7 @@ Written into ``<reports>/exports/``:
 * ``grades.csv`` / ``.json``: one row per learner and exercise (points, stage, tier, reason);
 * ``levels.csv`` / ``.json``: one row per learner, a level per stage;
 * ``roles.csv`` / ``.json``: one row per learner, the verdict and whether each role is met;
+* ``cohort.csv``: one row per learner: verdict, level per stage, capstone, points earned and possible;
 * ``nbgrader-grades.csv``: nbgrader's ``CsvExportPlugin`` (what ``nbgrader export`` writes);
 * ``lms.csv``: for a learning-management system's gradebook import: one row per
   learner, a points column per assignment with its maximum in the header, the
@@ -17,10 +18,10 @@ import csv
 import json
 from pathlib import Path
 
-from grader.cohort import all_outcomes
-from grader.course import COURSE_ID, Course
-from grader.proficiency import Proficiency
-from grader.rubric import Rubric
+from grader.assessment.proficiency import Proficiency
+from grader.assessment.rubric import Rubric
+from grader.grading.gradebook import GradebookRecord
+from grader.reporting.cohort import all_outcomes
 
 
 def _write_csv(path: Path, rows: list[dict]) -> Path:
@@ -56,6 +57,19 @@ def role_rows(results: list[Proficiency], rubric: Rubric) -> list[dict]:
              "capstone_passed": r.capstone.passed} for r in results]
 
 
+def cohort_rows(results: list[Proficiency], rubric: Rubric) -> list[dict]:
+    """One row per learner: verdict, level per stage, capstone passed, and points over the stages' exercises."""
+    rows = []
+    for result in results:
+        outcomes = [o for stage in result.stages.values() for tier in stage.tiers for o in tier.outcomes]
+        rows.append({"learner": result.learner, "verdict": result.verdict.id if result.verdict else "none",
+                     **{stage: result.levels[stage] for stage in rubric.stage_ids},
+                     "capstone_passed": result.capstone.passed,
+                     "points_earned": round(sum(o.earned for o in outcomes), 2),
+                     "points_possible": round(sum(o.exercise.points for o in outcomes), 2)})
+    return rows
+
+
 def lms_rows(results: list[Proficiency]) -> list[dict]:
     """Points per assignment (column names carry the maximum, as gradebook imports expect), total and verdict."""
     rows = []
@@ -78,50 +92,36 @@ NBGRADER_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_na
                     "raw_score", "late_submission_penalty", "score", "max_score")
 
 
-def nbgrader_export(course: Course, path: Path) -> Path:
+def nbgrader_export(record: GradebookRecord, path: Path) -> Path:
     """nbgrader's grades CSV, the file ``nbgrader export`` (its ``CsvExportPlugin``) writes, byte for byte.
 
     The plugin asks the database for each learner and assignment, and each
     answer sums that submission's grades in a subquery: 46 s for 500 learners
-    and 10 assignments on SQLite. This reads the grades and late penalties in
-    two queries, sums them here the way nbgrader's column properties do, and
+    and 10 assignments on SQLite. This sums the grades and late penalties of
+    the gradebook ``record`` the way nbgrader's column properties do, and
     writes the same rows in the same order and format (a test compares the two
     files).
     """
-    from nbgrader.api import Gradebook, SubmittedAssignment, SubmittedNotebook
-
-    from grader.gradebook import all_scores
-
     raw: dict[tuple[str, str], float] = {}
-    for (learner, assignment, _, _), score in all_scores(course).items():
+    for (learner, assignment, _, _), score in record.scores.items():
         raw[learner, assignment] = raw.get((learner, assignment), 0.0) + (score or 0.0)
-    with Gradebook(course.db_url, COURSE_ID) as gb:
-        assignments, students = gb.assignments, gb.students
-        names = {a.id: a.name for a in assignments}
-        submitted = {s_id: (names.get(a_id), learner, timestamp) for s_id, a_id, learner, timestamp in
-                     gb.db.query(SubmittedAssignment.id, SubmittedAssignment.assignment_id,
-                                 SubmittedAssignment.student_id, SubmittedAssignment.timestamp)}
-        penalty: dict[str, float] = {}
-        for s_id, value in gb.db.query(SubmittedNotebook.assignment_id, SubmittedNotebook.late_submission_penalty):
-            penalty[s_id] = penalty.get(s_id, 0.0) + (value or 0.0)
-        found = {(name, learner): (timestamp, raw.get((learner, name), 0.0), penalty.get(s_id, 0.0))
-                 for s_id, (name, learner, timestamp) in submitted.items()}
-        lines = [",".join(NBGRADER_COLUMNS)]
-        for assignment in assignments:
-            for student in students:
-                timestamp, score, late = found.get((assignment.name, student.id), ("", 0.0, 0.0))
-                row = [assignment.name, assignment.duedate, timestamp, student.id, student.last_name,
-                       student.first_name, student.email, score, late, max(0.0, score - late), assignment.max_score]
-                lines.append(",".join("" if value is None else str(value) for value in row))
+    lines = [",".join(NBGRADER_COLUMNS)]
+    for assignment in record.assignments:
+        for student in record.students:
+            timestamp, late = record.submissions.get((assignment.name, student.id), ("", 0.0))
+            score = raw.get((student.id, assignment.name), 0.0)
+            row = [assignment.name, assignment.duedate, timestamp, student.id, student.last_name,
+                   student.first_name, student.email, score, late, max(0.0, score - late), assignment.max_score]
+            lines.append(",".join("" if value is None else str(value) for value in row))
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def write_exports(results: list[Proficiency], rubric: Rubric, course: Course, out_dir: Path) -> list[Path]:
-    """Every export for ``results`` into ``out_dir``; returns the paths written."""
+def write_exports(results: list[Proficiency], rubric: Rubric, record: GradebookRecord, out_dir: Path) -> list[Path]:
+    """Every export for ``results`` (assessed from the gradebook ``record``) into ``out_dir``; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = _write_table(out_dir, "grades", grade_rows(results))
     written += _write_table(out_dir, "levels", level_rows(results, rubric))
     written += _write_table(out_dir, "roles", role_rows(results, rubric))
-    lms = _write_csv(out_dir / "lms.csv", lms_rows(results))
-    return [*written, lms, nbgrader_export(course, out_dir / "nbgrader-grades.csv")]
+    written += [_write_csv(out_dir / "cohort.csv", cohort_rows(results, rubric)), _write_csv(out_dir / "lms.csv", lms_rows(results))]
+    return [*written, nbgrader_export(record, out_dir / "nbgrader-grades.csv")]

@@ -18,7 +18,7 @@ kernel command is wrapped so that it runs
 * with an allow-listed environment (:data:`KERNEL_ENVIRONMENT`): no secret
   of the grader's shell reaches learner code;
 * as an unprivileged user with no capabilities and ``no_new_privs``;
-* under resource limits (:class:`SandboxLimits`): address space, CPU time,
+* under resource limits (:mod:`grader.autograde.limits`): address space, CPU time,
   processes/threads, file size. Wall-clock limits per cell and per notebook
   are applied by the grader around the kernel.
 
@@ -43,16 +43,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import zmq
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, List, Unicode
+from traitlets import HasTraits, Integer, List, Unicode
 
+from grader.autograde.limits import KERNEL_LIMITS, SandboxLimits, limit
+from grader.autograde.outcomes import KERNEL_DIED, NOTEBOOK_TIME_LIMIT, UNSTOPPABLE, error_output
 from grader.errors import CourseError
 from grader.files import read_tree, write_tree
 from grader.paths import PROJECT_ROOT
@@ -113,41 +114,6 @@ def stop_processes(uid: int, timeout_s: float = 10.0) -> int:
 
 class SandboxUnavailable(CourseError):
     """Confinement was asked for and cannot be provided on this machine."""
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits of one sandboxed kernel (the defaults suit the course's notebooks on 2 cores).
-
-    ``memory_mb`` caps the kernel's address space (RLIMIT_AS), so a memory bomb
-    ends in a ``MemoryError`` in the learner's cell; ``cpu_seconds`` caps its
-    CPU time (RLIMIT_CPU); ``processes`` caps processes *and threads* of the
-    sandbox user (RLIMIT_NPROC: a fork bomb stops there); ``file_size_mb`` caps
-    any file it writes (RLIMIT_FSIZE). ``cell_timeout_s`` and
-    ``notebook_timeout_s`` are wall-clock limits applied by the grader.
-    """
-
-    memory_mb: int = 6_144
-    cpu_seconds: int = 1_800
-    processes: int = 256
-    file_size_mb: int = 256
-    cell_timeout_s: int = 120
-    notebook_timeout_s: int = 900
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"sandbox limit {f.name} must be a positive integer, got {value!r}")
-
-    def prlimit_args(self) -> list[str]:
-        return [
-            f"--as={self.memory_mb * 2**20}",
-            f"--cpu={self.cpu_seconds}",
-            f"--nproc={self.processes}",
-            f"--fsize={self.file_size_mb * 2**20}",
-            "--core=0",
-        ]
 
 
 def find_bwrap() -> str:
@@ -279,7 +245,12 @@ class CleanEnvironmentKernelManager(AsyncKernelManager):
         return cmd, kw
 
 
-class SandboxedKernelManager(CleanEnvironmentKernelManager):
+#: One configurable trait per kernel limit (``c.SandboxedKernelManager.memory_mb = ...``), from its definition.
+KernelLimitTraits = type("KernelLimitTraits", (HasTraits,), {
+    entry.name: Integer(entry.default, help=entry.described).tag(config=True) for entry in KERNEL_LIMITS})
+
+
+class SandboxedKernelManager(KernelLimitTraits, CleanEnvironmentKernelManager):
     """A Jupyter kernel manager whose kernels start inside :func:`sandbox_command`.
 
     The kernel never sees the folder nbgrader executes the notebook in: it
@@ -293,10 +264,6 @@ class SandboxedKernelManager(CleanEnvironmentKernelManager):
     (``c.SandboxedKernelManager.memory_mb = ...``).
     """
 
-    memory_mb = Integer(SandboxLimits.memory_mb).tag(config=True)
-    cpu_seconds = Integer(SandboxLimits.cpu_seconds).tag(config=True)
-    processes = Integer(SandboxLimits.processes).tag(config=True)
-    file_size_mb = Integer(SandboxLimits.file_size_mb).tag(config=True)
     sandbox_uid = Integer(0, help="user id the kernel runs as; 0: one of the grading thread's own "
                                   "(worker_sandbox_uid)").tag(config=True)
 
@@ -305,8 +272,7 @@ class SandboxedKernelManager(CleanEnvironmentKernelManager):
 
     @property
     def limits(self) -> SandboxLimits:
-        return SandboxLimits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
-                             file_size_mb=self.file_size_mb)
+        return SandboxLimits(**{entry.name: getattr(self, entry.name) for entry in KERNEL_LIMITS})
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -381,11 +347,6 @@ def _give_to(folder: Path, uid: int) -> None:
     os.chown(folder, uid, uid)
 
 
-KERNEL_DIED = "KernelDied"
-UNSTOPPABLE = "CellTimeoutError"
-NOTEBOOK_TIME_LIMIT = "NotebookTimeLimit"
-
-
 class GuardedExecute(Execute):
     """nbgrader's execute step, with a per-notebook wall-clock budget and a dead kernel as a result.
 
@@ -397,7 +358,7 @@ class GuardedExecute(Execute):
       grading goes on: the test cells that had passed keep their points.
     """
 
-    notebook_timeout = Integer(SandboxLimits.notebook_timeout_s, help="seconds for the whole notebook").tag(
+    notebook_timeout = Integer(limit("notebook_timeout_s").default, help="seconds for the whole notebook").tag(
         config=True)
 
     def preprocess(self, nb, resources=None, km=None):
@@ -442,7 +403,7 @@ class GuardedExecute(Execute):
             self._deadline = time.monotonic() + self.notebook_timeout
             self._timing.kernel_start = self._lap()
         if cell.cell_type == "code" and time.monotonic() >= self._deadline:
-            cell.outputs = [_error_output(NOTEBOOK_TIME_LIMIT,
+            cell.outputs = [error_output(NOTEBOOK_TIME_LIMIT,
                                           f"not run: the notebook used up its {self.notebook_timeout} s")]
             return cell, resources
         try:
@@ -512,15 +473,12 @@ def take_timings() -> list[NotebookTiming]:
     return items
 
 
-def _error_output(ename: str, evalue: str):
-    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
 
 def _mark_unfinished(nb, start: int, ename: str, evalue: str) -> None:
     for index, cell in enumerate(nb.cells):
         if index >= start and cell.cell_type == "code":
-            cell.outputs = [*cell.get("outputs", [])[:50], _error_output(ename, evalue)] if index == start else [
-                _error_output(ename, "not run: " + evalue)]
+            cell.outputs = [*cell.get("outputs", [])[:50], error_output(ename, evalue)] if index == start else [
+                error_output(ename, "not run: " + evalue)]
 
 
 def _is_exercise(cell) -> bool:

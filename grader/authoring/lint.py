@@ -22,7 +22,7 @@ import nbformat
 
 from grader.catalogue import ASSIGNMENT_PATTERN, read_notebook
 from grader.errors import CourseError
-from grader.rubric import Rubric
+from grader.assessment.rubric import Rubric
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@
 3. :func:`plan_jobs` - skip submissions graded before from the same files and
    source (unless ``force``), fail unreadable notebooks with the reason, and
    order the rest longest first;
-4. :func:`grade_and_record` - workers (:mod:`grader.workers`) run nbgrader's
+4. :func:`grade_and_record` - workers (:mod:`grader.grading.workers`) run nbgrader's
    autograde; this process alone records each result as it arrives
-   (:mod:`grader.gradebook`), reporting progress; a failed submission is
+   (:mod:`grader.grading.gradebook`), reporting progress; a failed submission is
    recorded as such and the run goes on;
 5. the :class:`GradingSummary`, printed and written to ``<course>/grading-summary.json``.
 """
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.catalogue import find_assignments, notebook_problem
-from grader.course import LEARNER_ID_PATTERN, REFUSED, Course, GradeRun
+from grader.autograde.outcomes import REFUSED
+from grader.course import Course
 from grader.errors import CourseError
-from grader.files import RefusedTree, printable_name, read_tree
-from grader.gradebook import past_seconds, record, record_failure, recorded_digests
-from grader.variants import UnknownLearner, course_variants
-from grader.workers import (
+from grader.files import LEARNER_ID_PATTERN, RefusedTree, printable_name, read_tree
+from grader.grading.gradebook import has_submission, past_seconds, record, record_failure, recorded_digests
+from grader.autograde.variants import UnknownLearner, course_variants
+from grader.grading.workers import (
     Job,
     JobResult,
     course_template,
@@ -47,6 +48,20 @@ class Submission:
     learner: str
     assignment: str
     folder: Path
+
+
+@dataclass(frozen=True)
+class GradeRun:
+    """What happened when one submission was autograded."""
+
+    learner: str
+    assignment: str
+    ok: bool
+    message: str = ""  # why it failed, one line; empty when ok
+    seconds: float = 0.0
+    unchanged: bool = False  # graded before from the same files and source: not graded again
+    timings: tuple[dict, ...] = ()  # per executed notebook, seconds by phase (grader.autograde.sandbox.NotebookTiming)
+    worker: str = ""                # host:pid of the worker that graded it
 
 
 @dataclass(frozen=True)
@@ -287,7 +302,7 @@ def _record_result(course: Course, result: JobResult) -> tuple[GradeRun, float]:
             message = f"could not record the grades: {unexpected(exc)}"
     if message:
         record_failure(course, result.learner, result.assignment, message)
-        if course.has_submission(result.learner, result.assignment):
+        if has_submission(course, result.learner, result.assignment):
             message += " (the grades recorded before this run are kept)"
     run = GradeRun(result.learner, result.assignment, not message, message, result.seconds,
                    timings=result.timings, worker=result.worker)

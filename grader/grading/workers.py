@@ -6,7 +6,7 @@ own: a copy of the *template*, which holds the released assignments' source
 and a private SQLite gradebook made by nbgrader's ``generate_assignment``. The
 worker sends back what nbgrader recorded there and the autograded notebooks;
 the grading process alone writes them into the course gradebook
-(:func:`grader.gradebook.record`). So the course gradebook has one writer, a
+(:func:`grader.grading.gradebook.record`). So the course gradebook has one writer, a
 job can be run again anywhere, and a worker that dies costs only its jobs'
 time: they are graded again.
 
@@ -39,11 +39,15 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from grader.course import COURSE_ID, Course, ensure_venv_on_path, nbgrader_error, read_cell_outcomes
-from grader.errors import CourseError
+from grader.autograde.limits import SandboxLimits
+from grader.autograde.outcomes import read_cell_outcomes
+from grader.autograde.settings import COURSE_ID
+from grader.course import Course
+from grader.errors import CourseError, nbgrader_error
 from grader.files import read_tree, write_tree
-from grader.gradebook import GradedNotebook, GradedSubmission
-from grader.sandbox import SandboxLimits, take_timings
+from grader.grading.gradebook import GradedNotebook, GradedSubmission
+from grader.autograde.sandbox import take_timings
+from grader.paths import ensure_venv_on_path
 
 #: How many times a job is started before a worker that keeps dying is reported as its failure.
 MAX_ATTEMPTS = 3
@@ -101,7 +105,7 @@ class JobResult:
     ok: bool
     message: str = ""                 # why it failed; empty when ok
     seconds: float = 0.0              # the worker's wall clock for the job
-    timings: tuple[dict, ...] = ()    # per executed notebook: grader.sandbox.NotebookTiming.as_dict()
+    timings: tuple[dict, ...] = ()    # per executed notebook: grader.autograde.sandbox.NotebookTiming.as_dict()
     graded: GradedSubmission | None = None
     worker: str = ""                  # host:pid
 

@@ -1,0 +1,1 @@
+"""For course authors: the notebooks' text sources, lint, simulated learners and the self-check."""

@@ -1,0 +1,1 @@
+"""Grading many submissions: the pipeline, its workers (local or Dask), and the course gradebook."""

@@ -1,0 +1,1 @@
+"""What learners, instructors and tools read: learner pages, the cohort report, exports."""
