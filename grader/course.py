@@ -1,4 +1,4 @@
-"""The nbgrader course: releasing assignments, autograding, reading the gradebook.
+"""The nbgrader course folder: releasing assignments, staging submissions, feedback.
 
 nbgrader does the real work through its Python API (``NbGraderAPI``): it makes
 the student versions, restores locked and test cells from the gradebook's

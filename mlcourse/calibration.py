@@ -54,8 +54,23 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import ClassifierTags, Tags
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlcourse._checks import finite_array
+from mlcourse._checks import (
+    binary_labels,
+    finite_array,
+    fraction,
+    integer_at_least,
+    one_of,
+    positive_number,
+    random_seed,
+    require_target,
+    same_length,
+    unbox_numbers,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     import torch
@@ -131,22 +146,8 @@ def _check_probabilities(y_prob: ArrayLike, name: str = "y_prob") -> np.ndarray:
     return p
 
 
-def _check_binary_labels(y_true: ArrayLike, name: str = "y_true") -> np.ndarray:
-    arr = np.asarray(y_true)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional, got an array of shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; at least one example is required")
-    if arr.dtype.kind in "OUS":
-        raise ValueError(f"{name} must contain only the labels 0 and 1, got dtype {arr.dtype}")
-    present = np.unique(arr)
-    if not np.isin(present, [0, 1]).all():
-        raise ValueError(f"{name} must contain only the labels 0 and 1, got {present[:10].tolist()}")
-    return arr.astype(float)
-
-
 def _check_class_labels(y_true: ArrayLike, n_classes: int, name: str = "y_true") -> np.ndarray:
-    arr = np.asarray(y_true)
+    arr = unbox_numbers(np.asarray(y_true))
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional, got an array of shape {arr.shape}")
     if arr.size == 0:
@@ -162,57 +163,6 @@ def _check_class_labels(y_true: ArrayLike, n_classes: int, name: str = "y_true")
             f"probabilities), got labels from {labels.min()} to {labels.max()}"
         )
     return labels
-
-
-def _check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(
-            f"{name_a} and {name_b} must have the same number of examples, got {a.shape[0]} "
-            f"and {b.shape[0]}"
-        )
-
-
-def _check_n_bins(n_bins: Any) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
-    return int(n_bins)
-
-
-def _check_strategy(strategy: Any) -> str:
-    if strategy not in _STRATEGIES:
-        raise ValueError(f"strategy must be one of {list(_STRATEGIES)}, got {strategy!r}")
-    return str(strategy)
-
-
-def _check_open_fraction(value: Any, name: str) -> float:
-    """A number strictly between 0 and 1 (a miscoverage level, a target rate...)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
-    if not 0.0 < float(value) < 1.0:
-        raise ValueError(f"{name} must be strictly between 0 and 1, got {value!r}")
-    return float(value)
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
-def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_nonnegative(value: Any, name: str, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    v = float(value)
-    if not 0.0 <= v < high:
-        bound = f"in [0, {high:g})" if math.isfinite(high) else ">= 0"
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
-    return v
 
 
 # ---------------------------------------------------------------------------
@@ -247,7 +197,7 @@ def top_label(y_true: ArrayLike, y_prob: ArrayLike) -> tuple[np.ndarray, np.ndar
     if p.ndim != 2:
         raise ValueError(f"y_prob must be 2-dimensional (n_samples, n_classes), got shape {p.shape}")
     y = _check_class_labels(y_true, p.shape[1])
-    _check_same_length(y, p, "y_true", "y_prob")
+    same_length((y, "y_true"), (p, "y_prob"))
     return p.max(axis=1), (p.argmax(axis=1) == y).astype(float)
 
 
@@ -265,8 +215,8 @@ def _confidence_and_outcome(y_true: ArrayLike, y_prob: ArrayLike) -> tuple[np.nd
     if y.dtype.kind == "f" and y.ndim == 1 and y.size and np.all((y >= 0) & (y <= 1)):
         outcome = y.astype(float)  # labels 0.0/1.0 or true probabilities
     else:
-        outcome = _check_binary_labels(y_true)
-    _check_same_length(outcome, p, "y_true", "y_prob")
+        outcome = binary_labels(y_true, "y_true").astype(float)
+    same_length((outcome, "y_true"), (p, "y_prob"))
     return p, outcome
 
 
@@ -355,8 +305,8 @@ def reliability_bins(
     >>> bins.count.tolist(), bins.mean_confidence.tolist(), bins.accuracy.tolist()
     ([2, 2], [0.2, 0.8], [0.0, 1.0])
     """
-    n_bins = _check_n_bins(n_bins)
-    strategy = _check_strategy(strategy)
+    n_bins = integer_at_least(n_bins, "n_bins", 1)
+    strategy = one_of(strategy, "strategy", _STRATEGIES)
     confidence, outcome = _confidence_and_outcome(y_true, y_prob)
     edges = _bin_edges(confidence, n_bins, strategy)
     # Right-closed bins: a confidence equal to an inner edge falls in the lower bin.
@@ -445,11 +395,11 @@ def brier_score(y_true: ArrayLike, y_prob: ArrayLike) -> float:
     """
     p = _check_probabilities(y_prob)
     if p.ndim == 1:
-        y = _check_binary_labels(y_true)
-        _check_same_length(y, p, "y_true", "y_prob")
+        y = binary_labels(y_true, "y_true").astype(float)
+        same_length((y, "y_true"), (p, "y_prob"))
         return float(np.mean((p - y) ** 2))
     y_idx = _check_class_labels(y_true, p.shape[1])
-    _check_same_length(y_idx, p, "y_true", "y_prob")
+    same_length((y_idx, "y_true"), (p, "y_prob"))
     onehot = np.zeros_like(p)
     onehot[np.arange(p.shape[0]), y_idx] = 1.0
     return float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
@@ -502,8 +452,8 @@ def brier_decomposition(
             f"y_prob must be 1-dimensional (probability of class 1) for the decomposition, "
             f"got shape {p.shape}"
         )
-    y = _check_binary_labels(y_true)
-    _check_same_length(y, p, "y_true", "y_prob")
+    y = binary_labels(y_true, "y_true").astype(float)
+    same_length((y, "y_true"), (p, "y_prob"))
     bins = reliability_bins(y, p, n_bins=n_bins, strategy=strategy)
     keep = bins.count > 0
     w = bins.weight[keep]
@@ -530,12 +480,12 @@ def negative_log_likelihood(y_true: ArrayLike, y_prob: ArrayLike, *, eps: float 
     """
     p = _check_probabilities(y_prob)
     if p.ndim == 1:
-        y = _check_binary_labels(y_true)
-        _check_same_length(y, p, "y_true", "y_prob")
+        y = binary_labels(y_true, "y_true").astype(float)
+        same_length((y, "y_true"), (p, "y_prob"))
         p_true = np.where(y == 1, p, 1.0 - p)
     else:
         y_idx = _check_class_labels(y_true, p.shape[1])
-        _check_same_length(y_idx, p, "y_true", "y_prob")
+        same_length((y_idx, "y_true"), (p, "y_prob"))
         p_true = p[np.arange(p.shape[0]), y_idx]
     return float(-np.mean(np.log(np.clip(p_true, eps, 1.0 - eps))))
 
@@ -680,19 +630,96 @@ def _logistic_newton(
     return float(w[0]), float(w[1]), max_iter
 
 
-class _BinaryCalibrator:
-    """Shared outputs of the score calibrators: ``predict`` gives P(class 1)."""
+def _record_columns(estimator: BaseEstimator, X: Any, values: np.ndarray, *, reset: bool) -> None:
+    """Record (in ``fit``: ``reset``) or check the input's columns, as scikit-learn does.
 
-    def predict(self, scores: ArrayLike) -> np.ndarray:  # pragma: no cover - overridden
+    Sets or checks ``n_features_in_`` (a 1-D input counts as one column) and,
+    for a pandas DataFrame, ``feature_names_in_``, with scikit-learn's messages.
+    """
+    columns = X if hasattr(X, "columns") else values.reshape(values.shape[0], -1)
+    validate_data(estimator, columns, reset=reset, skip_check_array=True)
+
+
+def _require_fit(estimator: BaseEstimator, attribute: str) -> None:
+    """:class:`NotFittedError` (scikit-learn's message) unless ``fit`` has set ``attribute``.
+
+    Cheaper than ``check_is_fitted``, which scans every attribute: calibrators
+    sit in serving paths that call ``predict`` once per small batch.
+    """
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+                             "appropriate arguments before using this estimator.")
+
+
+def _is_fitted(estimator: BaseEstimator) -> bool:
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
+class _ReprShowsFit:
+    """Mixin: scikit-learn's repr (the parameters that differ from their defaults), then what ``fit`` learned."""
+
+    def _fitted_summary(self) -> str:  # pragma: no cover - overridden
+        return ""
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:  # noqa: N803 - scikit-learn's signature
+        base = super().__repr__(N_CHAR_MAX)  # type: ignore[misc]
+        if not _is_fitted(self):  # type: ignore[arg-type]
+            return base
+        return f"{base[:-1]}{'' if base.endswith('()') else ', '}{self._fitted_summary()})"
+
+
+class _BinaryCalibrator(_ReprShowsFit, BaseEstimator):
+    """Shared input and outputs of the score calibrators: ``predict`` gives P(class 1).
+
+    ``X`` holds one score per example, of shape ``(n_samples,)`` or
+    ``(n_samples, 1)`` (a one-column array or frame, as in a pipeline);
+    ``y`` holds the 0/1 labels.
+
+    There is no scikit-learn mixin for this kind of model: ``predict``
+    returns probabilities, not classes (so not ``ClassifierMixin``), and a
+    regressor has no ``predict_proba`` (so not ``RegressorMixin``).
+    """
+
+    def _scores(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
+        """``X`` as a 1-D float array of scores; ``reset`` (in ``fit``) records the one column."""
+        s = finite_array(X, "X", ndims=(1, 2))
+        n_features = 1 if s.ndim == 1 else s.shape[1]
+        if n_features != 1:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} is expecting 1 features as input: "
+                f"one score per example, of shape (n_samples,) or (n_samples, 1), got shape {s.shape}"
+            )
+        # On a plain array the one column was checked above; scikit-learn's check (the slow part of a
+        # small predict) is only needed to record the column, or to check a frame's column name.
+        if reset or hasattr(X, "columns"):
+            _record_columns(self, X, s, reset=reset)
+        return s.reshape(-1)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def predict_proba(self, scores: ArrayLike) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probabilities of classes 0 and 1, shape (n_samples, 2) (scikit-learn's layout)."""
-        p = self.predict(scores)
+        p = self.predict(X)
         return np.column_stack([1.0 - p, p])
 
-    def __call__(self, scores: ArrayLike) -> np.ndarray:
-        return self.predict(scores)
+    def __call__(self, X: ArrayLike) -> np.ndarray:
+        return self.predict(X)
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # a score per example, shape (n_samples,) ...
+        tags.input_tags.two_d_array = True  # ... or a single column (n_samples, 1)
+        tags.target_tags.required = True
+        # Not a classifier (``predict`` gives probabilities), but the target is
+        # binary class labels: this tag says so, and sklearn's checks then
+        # draw two-class targets for it.
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags
 
 
 class PlattScaler(_BinaryCalibrator):
@@ -704,6 +731,11 @@ class PlattScaler(_BinaryCalibrator):
     overfit much, but it can only fix miscalibration that is a *sigmoid* of the
     score: a shift (wrong base rate, class re-weighting) and a stretch
     (over- or under-confidence).
+
+    A scikit-learn estimator: ``X`` is the score, of shape ``(n_samples,)``
+    or ``(n_samples, 1)``, and ``y`` the 0/1 label; ``clone``, ``get_params``
+    and pipelines work, and using it before ``fit`` raises
+    ``sklearn.exceptions.NotFittedError`` (a ``ValueError``).
 
     Parameters
     ----------
@@ -725,6 +757,8 @@ class PlattScaler(_BinaryCalibrator):
         over-confident, ``> 1`` under-confident.
     n_iter_ : int
         Newton iterations used.
+    n_features_in_ : int
+        Always 1: the score.
 
     Examples
     --------
@@ -732,6 +766,8 @@ class PlattScaler(_BinaryCalibrator):
     >>> platt = PlattScaler(smoothing=False).fit(scores, [0, 0, 1, 0, 1, 1])
     >>> bool(0 < platt.slope_), platt.predict([0.0]).round(3).tolist()
     (True, [0.5])
+    >>> PlattScaler(max_iter=50)  # the parameters that differ from the defaults, then what was fitted
+    PlattScaler(max_iter=50)
     """
 
     def __init__(self, smoothing: bool = True, max_iter: int = 100, tol: float = 1e-10) -> None:
@@ -739,38 +775,33 @@ class PlattScaler(_BinaryCalibrator):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, scores: ArrayLike, y_true: ArrayLike) -> PlattScaler:
-        """Fit on held-out ``scores`` (shape (n_samples,)) and 0/1 labels ``y_true``."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> PlattScaler:
+        """Fit on held-out scores ``X`` (shape (n_samples,) or (n_samples, 1)) and 0/1 labels ``y``."""
         if not isinstance(self.smoothing, bool | np.bool_):
             raise ValueError(f"smoothing must be True or False, got {self.smoothing!r}")
-        max_iter = _check_positive_int(self.max_iter, "max_iter")
-        s = finite_array(scores, "scores")
-        y = _check_binary_labels(y_true)
-        _check_same_length(y, s, "y_true", "scores")
+        max_iter = integer_at_least(self.max_iter, "max_iter", 1)
+        tol = positive_number(self.tol, "tol", allow_zero=True)
+        require_target(self, y)
+        s = self._scores(X, reset=True)
+        labels = binary_labels(y, "y").astype(float)
+        same_length((s, "X"), (labels, "y"))
         if self.smoothing:
-            n_pos = float(y.sum())
-            n_neg = float(y.size) - n_pos
-            target = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+            n_pos = float(labels.sum())
+            n_neg = float(labels.size) - n_pos
+            target = np.where(labels == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
         else:
-            target = y
-        self.slope_, self.intercept_, self.n_iter_ = _logistic_newton(
-            s, target, max_iter=max_iter, tol=float(self.tol)
-        )
+            target = labels
+        self.slope_, self.intercept_, self.n_iter_ = _logistic_newton(s, target, max_iter=max_iter, tol=tol)
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "slope_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit() first")
-
-    def predict(self, scores: ArrayLike) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Calibrated probabilities of class 1, shape (n_samples,)."""
-        self._check_fitted()
-        s = finite_array(scores, "scores")
+        _require_fit(self, "slope_")
+        s = self._scores(X, reset=False)
         return _sigmoid(self.slope_ * s + self.intercept_)
 
-    def __repr__(self) -> str:
-        fitted = f", slope_={self.slope_:.4g}, intercept_={self.intercept_:.4g}" if hasattr(self, "slope_") else ""
-        return f"PlattScaler(smoothing={self.smoothing}{fitted})"
+    def _fitted_summary(self) -> str:
+        return f"slope_={self.slope_:.4g}, intercept_={self.intercept_:.4g}"
 
 
 def isotonic_regression(y: ArrayLike, sample_weight: ArrayLike | None = None) -> np.ndarray:
@@ -812,7 +843,7 @@ def isotonic_regression(y: ArrayLike, sample_weight: ArrayLike | None = None) ->
         w = np.ones_like(values)
     else:
         w = finite_array(sample_weight, "sample_weight")
-        _check_same_length(values, w, "y", "sample_weight")
+        same_length((values, "y"), (w, "sample_weight"))
         if np.any(w <= 0):
             raise ValueError("sample_weight must be positive for every example")
     sums = w * values  # per block: sum of w * y
@@ -846,63 +877,60 @@ class IsotonicCalibrator(_BinaryCalibrator):
     into coarse steps, and it creates ties: different scores get the same
     probability, which can lower ROC-AUC slightly.
 
+    A scikit-learn estimator, like :class:`PlattScaler`; it has no parameters.
+
     Attributes
     ----------
     x_thresholds_, y_thresholds_ : np.ndarray
         The sorted distinct scores and their fitted probabilities.
+    n_features_in_ : int
+        Always 1: the score.
 
     Examples
     --------
     >>> iso = IsotonicCalibrator().fit([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1])
     >>> iso.predict([0.1, 0.25, 0.4]).tolist()
     [0.0, 0.5, 1.0]
+    >>> iso
+    IsotonicCalibrator(4 points)
     """
 
-    def fit(
-        self, scores: ArrayLike, y_true: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> IsotonicCalibrator:
-        """Fit on held-out ``scores`` (shape (n_samples,)) and 0/1 labels ``y_true``."""
-        s = finite_array(scores, "scores")
-        y = _check_binary_labels(y_true)
-        _check_same_length(y, s, "y_true", "scores")
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> IsotonicCalibrator:
+        """Fit on held-out scores ``X`` (shape (n_samples,) or (n_samples, 1)) and 0/1 labels ``y``.
+
+        ``sample_weight`` (shape (n_samples,), >= 0) weighs the examples; a
+        weight of 0 leaves an example out.
+        """
+        require_target(self, y)
+        s = self._scores(X, reset=True)
+        labels = binary_labels(y, "y").astype(float)
+        same_length((s, "X"), (labels, "y"))
         if sample_weight is None:
             w = np.ones_like(s)
         else:
             w = finite_array(sample_weight, "sample_weight")
-            _check_same_length(w, s, "sample_weight", "scores")
-            if np.any(w <= 0):
-                raise ValueError("sample_weight must be positive for every example")
+            same_length((s, "X"), (w, "sample_weight"))
+            if np.any(w < 0) or not np.any(w > 0):
+                raise ValueError("sample_weight must be >= 0 for every example, and not all zero")
+            keep = w > 0
+            s, labels, w = s[keep], labels[keep], w[keep]
         # Pool tied scores: one point per distinct score, with the weighted mean label.
         unique, inverse = np.unique(s, return_inverse=True)
         weight_sum = np.bincount(inverse, weights=w)
-        label_mean = np.bincount(inverse, weights=w * y) / weight_sum
+        label_mean = np.bincount(inverse, weights=w * labels) / weight_sum
         self.x_thresholds_ = unique
         self.y_thresholds_ = isotonic_regression(label_mean, weight_sum)
         return self
 
-    def predict(self, scores: ArrayLike) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Calibrated probabilities of class 1, shape (n_samples,)."""
-        if not hasattr(self, "x_thresholds_"):
-            raise ValueError("this IsotonicCalibrator is not fitted yet; call fit() first")
-        s = finite_array(scores, "scores")
+        _require_fit(self, "y_thresholds_")
+        s = self._scores(X, reset=False)
         # np.interp clips to the end values outside the range, like out_of_bounds="clip".
         return np.interp(s, self.x_thresholds_, self.y_thresholds_)
 
-    def __repr__(self) -> str:
-        fitted = f", {self.x_thresholds_.size} points" if hasattr(self, "x_thresholds_") else ""
-        return f"IsotonicCalibrator({fitted.lstrip(', ')})"
-
-
-def _as_logit_matrix(logits: ArrayLike, name: str = "logits") -> tuple[np.ndarray, bool]:
-    """2-D logits; a 1-D binary logit z becomes the two columns [0, z]."""
-    if _is_torch_tensor(logits):
-        logits = logits.detach().cpu().double().numpy()  # type: ignore[union-attr]
-    z = finite_array(logits, name, ndims=(1, 2))
-    if z.ndim == 1:
-        return np.column_stack([np.zeros_like(z), z]), True
-    if z.shape[1] < 2:
-        raise ValueError(f"{name} must have at least 2 columns (classes), got shape {z.shape}")
-    return z, False
+    def _fitted_summary(self) -> str:
+        return f"{self.x_thresholds_.size} points"
 
 
 def _is_torch_tensor(value: Any) -> bool:
@@ -929,7 +957,7 @@ def _temperature_nll(z: np.ndarray, y: np.ndarray, inv_t: float) -> tuple[float,
     return loss, grad, hess
 
 
-class TemperatureScaler:
+class TemperatureScaler(_ReprShowsFit, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Temperature scaling (Guo et al., 2017): divide a network's logits by one fitted ``T > 0``.
 
     ``p = softmax(logits / T)``. ``T > 1`` softens over-confident predictions,
@@ -947,6 +975,14 @@ class TemperatureScaler:
     as Guo et al.'s reference code does. Both agree with
     ``scipy.optimize.minimize_scalar`` on the NLL.
 
+    A scikit-learn transformer: ``X`` holds the logits, of shape
+    ``(n_samples, n_classes)`` (or ``(n_samples,)``: one binary logit per
+    example, the class-1 logit against a class-0 logit of 0; NumPy arrays or
+    PyTorch tensors), ``y`` the integer class labels ``0 .. n_classes-1``;
+    ``transform`` gives the scaled logits and ``predict_proba`` the calibrated
+    probabilities. Using it before ``fit`` raises
+    ``sklearn.exceptions.NotFittedError`` (a ``ValueError``).
+
     Parameters
     ----------
     method : {"newton", "lbfgs"}, default="newton"
@@ -962,6 +998,8 @@ class TemperatureScaler:
     ----------
     temperature_ : float
     n_iter_ : int
+    n_features_in_ : int
+        Columns of the logits seen in ``fit`` (``n_classes``, or 1 for 1-D binary logits).
 
     Examples
     --------
@@ -992,15 +1030,17 @@ class TemperatureScaler:
             raise ValueError(f"bounds must be a pair (low, high) of positive numbers, got {self.bounds!r}") from None
         if not 0.0 < low < high < math.inf:
             raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {self.bounds!r}")
-        _check_positive_int(self.max_iter, "max_iter")
+        integer_at_least(self.max_iter, "max_iter", 1)
+        positive_number(self.tol, "tol", allow_zero=True)
         return low, high
 
-    def fit(self, logits: ArrayLike, y_true: ArrayLike) -> TemperatureScaler:
-        """Fit ``T`` on validation ``logits`` (n_samples, n_classes) - or 1-D binary logits - and labels."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> TemperatureScaler:
+        """Fit ``T`` on validation logits ``X`` (n_samples, n_classes) - or 1-D binary logits - and labels ``y``."""
         t_low, t_high = self._check_params()
-        z, _ = _as_logit_matrix(logits)
-        y = _check_class_labels(y_true, z.shape[1])
-        _check_same_length(y, z, "y_true", "logits")
+        require_target(self, y)
+        z, _ = self._logits(X, reset=True)
+        y = _check_class_labels(y, z.shape[1], "y")
+        same_length((z, "X"), (y, "y"))
         if self.method == "newton":
             inv_t, self.n_iter_ = self._fit_newton(z, y, 1.0 / t_high, 1.0 / t_low)
             self.temperature_ = float(1.0 / inv_t)
@@ -1057,21 +1097,36 @@ class TemperatureScaler:
         temperature = float(np.clip(math.exp(float(log_t.detach())), t_low, t_high))
         return temperature, calls
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "temperature_"):
-            raise ValueError("this TemperatureScaler is not fitted yet; call fit() first")
+    def _logits(self, X: ArrayLike, *, reset: bool) -> tuple[np.ndarray, bool]:
+        """``X`` as a 2-D float logit matrix (1-D binary logits ``z`` become ``[0, z]``), and whether it was 1-D."""
+        if _is_torch_tensor(X):
+            X = X.detach().cpu().double().numpy()  # type: ignore[union-attr]
+        z = finite_array(X, "X", ndims=(1, 2))
+        if not reset and z.ndim == 1 and self.n_features_in_ != 1:
+            raise ValueError(
+                f"X is 1-dimensional (one binary logit per example), but {type(self).__name__} was fitted on "
+                f"{self.n_features_in_} columns of logits; Reshape your data: a single example is X.reshape(1, -1)"
+            )
+        _record_columns(self, X, z, reset=reset)
+        if z.ndim == 1:
+            return np.column_stack([np.zeros_like(z), z]), True
+        if z.shape[1] < 2:
+            raise ValueError(
+                f"X has 1 feature(s) (shape={z.shape}), but logits need at least 2 columns, one per class; "
+                "for a binary model pass the 1-D class-1 logits"
+            )
+        return z, False
 
-    def transform(self, logits: ArrayLike) -> np.ndarray:
-        """The scaled logits ``logits / T`` (same shape as the input)."""
-        self._check_fitted()
-        if _is_torch_tensor(logits):
-            logits = logits.detach().cpu().double().numpy()  # type: ignore[union-attr]
-        return finite_array(logits, "logits", ndims=(1, 2)) / self.temperature_
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """The scaled logits ``X / T`` (same shape as the input)."""
+        check_is_fitted(self)
+        z, binary = self._logits(X, reset=False)
+        return (z[:, 1] if binary else z) / self.temperature_
 
-    def predict_proba(self, logits: ArrayLike) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Calibrated probabilities: shape (n_samples, n_classes), or (n_samples,) for 1-D binary logits."""
-        self._check_fitted()
-        z, binary = _as_logit_matrix(logits)
+        check_is_fitted(self)
+        z, binary = self._logits(X, reset=False)
         p = softmax(z, self.temperature_)
         return p[:, 1] if binary else p
 
@@ -1083,12 +1138,11 @@ class TemperatureScaler:
         The wrapped model is what you deploy: same predictions, calibrated
         confidences (``softmax`` of its output).
         """
-        self._check_fitted()
+        check_is_fitted(self)
         return _temperature_scaled_class()(model, self.temperature_)
 
-    def __repr__(self) -> str:
-        fitted = f", temperature_={self.temperature_:.4g}" if hasattr(self, "temperature_") else ""
-        return f"TemperatureScaler(method={self.method!r}{fitted})"
+    def _fitted_summary(self) -> str:
+        return f"temperature_={self.temperature_:.4g}"
 
 
 @functools.cache
@@ -1151,10 +1205,10 @@ def load_digits_split(
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    seed = _check_seed(seed)
-    n_train = _check_positive_int(n_train, "n_train")
-    n_val = _check_positive_int(n_val, "n_val")
-    noise = _check_nonnegative(noise, "noise")
+    seed = random_seed(seed)
+    n_train = integer_at_least(n_train, "n_train", 1)
+    n_val = integer_at_least(n_val, "n_val", 1)
+    noise = positive_number(noise, "noise", allow_zero=True)
     X, y = load_digits(return_X_y=True)
     if n_train + n_val > X.shape[0] - 100:
         raise ValueError(
@@ -1241,15 +1295,15 @@ def train_mlp(
     ya = np.asarray(y)
     n_classes = int(np.max(ya)) + 1 if ya.size and ya.dtype.kind in "iuf" else 0
     labels = _check_class_labels(y, max(n_classes, 2))
-    _check_same_length(labels, Xa, "y", "X")
-    hidden = _check_positive_int(hidden, "hidden")
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    weight_decay = _check_nonnegative(weight_decay, "weight_decay")
-    label_smoothing = _check_nonnegative(label_smoothing, "label_smoothing", high=1.0)
+    same_length((labels, "y"), (Xa, "X"))
+    hidden = integer_at_least(hidden, "hidden", 1)
+    epochs = integer_at_least(epochs, "epochs", 1)
+    batch_size = integer_at_least(batch_size, "batch_size", 1)
+    weight_decay = positive_number(weight_decay, "weight_decay", allow_zero=True)
+    label_smoothing = fraction(label_smoothing, "label_smoothing", inclusive="left")
     if not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
-    seed = _check_seed(seed)
+    seed = random_seed(seed)
 
     # A network this small trains several times faster on one thread than on
     # many (thread start-up dominates each tiny matrix product).
@@ -1401,9 +1455,9 @@ class SelectiveThreshold(NamedTuple):
 
 
 def _check_selective(correct: ArrayLike, confidence: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    c = _check_binary_labels(correct, "correct")
+    c = binary_labels(correct, "correct").astype(float)
     s = finite_array(confidence, "confidence")
-    _check_same_length(c, s, "correct", "confidence")
+    same_length((c, "correct"), (s, "confidence"))
     return c, s
 
 
@@ -1473,7 +1527,7 @@ def selective_threshold(
     precision = n_correct / n_accepted
     coverage = n_accepted / c.size
     if target_precision is not None:
-        target = _check_target(target_precision, "target_precision")
+        target = fraction(target_precision, "target_precision", inclusive="right")
         ok = np.flatnonzero(precision >= target - 1e-12)
         if ok.size == 0:
             raise ValueError(
@@ -1482,15 +1536,9 @@ def selective_threshold(
             )
         k = int(ok[-1])  # thresholds decrease along the arrays: the last one is the smallest
     else:
-        target = _check_target(target_coverage, "target_coverage")
+        target = fraction(target_coverage, "target_coverage", inclusive="right")
         k = int(np.argmax(coverage >= target - 1e-12))
     return SelectiveThreshold(float(thresholds[k]), float(precision[k]), float(coverage[k]))
-
-
-def _check_target(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not 0.0 < float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
-    return float(value)
 
 
 def risk_coverage_curve(
@@ -1587,7 +1635,7 @@ def conformal_quantile(scores: ArrayLike, alpha: float) -> float:
     inf
     """
     s = finite_array(scores, "scores")
-    alpha = _check_open_fraction(alpha, "alpha")
+    alpha = fraction(alpha, "alpha")
     n = s.size
     # A tiny tolerance keeps e.g. (19 + 1) * 0.9 = 18.000000000000004 from becoming 19.
     k = math.ceil((n + 1) * (1.0 - alpha) - 1e-9)
@@ -1596,12 +1644,7 @@ def conformal_quantile(scores: ArrayLike, alpha: float) -> float:
     return float(np.partition(s, k - 1)[k - 1])
 
 
-def _as_prob_matrix(probs: ArrayLike, name: str) -> np.ndarray:
-    p = _check_probabilities(probs, name)
-    return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
-
-
-class SplitConformalClassifier:
+class SplitConformalClassifier(_ReprShowsFit, BaseEstimator):
     """Split conformal prediction sets with the LAC score ``1 - p(true class)``.
 
     Fit on a held-out **calibration** set: compute every example's score
@@ -1617,6 +1660,13 @@ class SplitConformalClassifier:
     the budget ``alpha`` allows being wrong) or hold several classes (the model
     is unsure). Under distribution shift the guarantee is void.
 
+    A scikit-learn estimator: ``X`` holds the model's probabilities, of shape
+    ``(n_samples, n_classes)`` with rows summing to 1 (or ``(n_samples,)``:
+    P(class 1) of a binary model), ``y`` the integer class labels. It has no
+    ``predict`` (a set is not a class, so it is no ``ClassifierMixin``
+    classifier): ``predict_sets`` gives the sets. Using it before ``fit``
+    raises ``sklearn.exceptions.NotFittedError`` (a ``ValueError``).
+
     Parameters
     ----------
     alpha : float in (0, 1), default=0.1
@@ -1628,6 +1678,8 @@ class SplitConformalClassifier:
         The conformal threshold ``q`` on the scores (``inf`` if the calibration set is too small).
     n_classes_ : int
     n_calibration_ : int
+    n_features_in_ : int
+        Columns of the probabilities seen in ``fit`` (``n_classes``, or 1 for 1-D P(class 1)).
 
     Examples
     --------
@@ -1635,39 +1687,47 @@ class SplitConformalClassifier:
     >>> cp = SplitConformalClassifier(alpha=0.2).fit(cal, [0, 1, 1, 1])
     >>> cp.quantile_, cp.predict_sets([[0.95, 0.05], [0.5, 0.5]]).tolist()
     (0.6, [[True, False], [True, True]])
+    >>> cp
+    SplitConformalClassifier(alpha=0.2, quantile_=0.6)
     """
 
     def __init__(self, alpha: float = 0.1) -> None:
         self.alpha = alpha
 
-    def fit(self, probs: ArrayLike, y_true: ArrayLike) -> SplitConformalClassifier:
-        """Fit on calibration probabilities (n, n_classes) - or 1-D P(class 1) - and labels."""
-        alpha = _check_open_fraction(self.alpha, "alpha")
-        p = _as_prob_matrix(probs, "probs")
-        y = _check_class_labels(y_true, p.shape[1])
-        _check_same_length(y, p, "y_true", "probs")
+    def _probabilities(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
+        """``X`` as a 2-D probability matrix (1-D P(class 1) ``p`` becomes ``[1 - p, p]``)."""
+        p = _check_probabilities(X, "X")
+        _record_columns(self, X, p, reset=reset)
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> SplitConformalClassifier:
+        """Fit on calibration probabilities ``X`` (n, n_classes) - or 1-D P(class 1) - and labels ``y``."""
+        alpha = fraction(self.alpha, "alpha")
+        require_target(self, y)
+        p = self._probabilities(X, reset=True)
+        y = _check_class_labels(y, p.shape[1], "y")
+        same_length((p, "X"), (y, "y"))
         scores = 1.0 - p[np.arange(p.shape[0]), y]
         self.quantile_ = conformal_quantile(scores, alpha)
         self.n_classes_ = p.shape[1]
         self.n_calibration_ = p.shape[0]
         return self
 
-    def predict_sets(self, probs: ArrayLike) -> np.ndarray:
-        """Prediction sets as a boolean mask of shape (n_samples, n_classes)."""
-        if not hasattr(self, "quantile_"):
-            raise ValueError("this SplitConformalClassifier is not fitted yet; call fit() first")
-        p = _as_prob_matrix(probs, "probs")
-        if p.shape[1] != self.n_classes_:
-            raise ValueError(
-                f"probs must have {self.n_classes_} columns like the calibration data, got {p.shape[1]}"
-            )
+    def predict_sets(self, X: ArrayLike) -> np.ndarray:
+        """Prediction sets as a boolean mask of shape (n_samples, n_classes), for probabilities ``X``."""
+        check_is_fitted(self)
+        p = self._probabilities(X, reset=False)
         return (1.0 - p) <= self.quantile_
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
 
     __call__ = predict_sets
 
-    def __repr__(self) -> str:
-        fitted = f", quantile_={self.quantile_:.4g}" if hasattr(self, "quantile_") else ""
-        return f"SplitConformalClassifier(alpha={self.alpha}{fitted})"
+    def _fitted_summary(self) -> str:
+        return f"quantile_={self.quantile_:.4g}"
 
 
 def _check_sets(sets: ArrayLike) -> np.ndarray:
@@ -1691,7 +1751,7 @@ def set_coverage(sets: ArrayLike, y_true: ArrayLike) -> float:
     """
     m = _check_sets(sets)
     y = _check_class_labels(y_true, m.shape[1])
-    _check_same_length(y, m, "y_true", "sets")
+    same_length((y, "y_true"), (m, "sets"))
     return float(np.mean(m[np.arange(m.shape[0]), y]))
 
 
@@ -1782,8 +1842,8 @@ def make_fraud_scores(
 
     from mlcourse.world import make_world
 
-    seed = _check_seed(seed)
-    n_transactions = _check_positive_int(n_transactions, "n_transactions")
+    seed = random_seed(seed)
+    n_transactions = integer_at_least(n_transactions, "n_transactions", 1)
     if n_transactions < 1_000:
         raise ValueError(f"n_transactions must be at least 1000 (fraud is rare), got {n_transactions}")
     if not isinstance(balanced, bool | np.bool_):

@@ -44,8 +44,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import Tags, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from mlcourse._checks import (
+    binary_labels,
+    data_frame,
+    fraction,
+    integer_at_least,
+    random_seed,
+    require_target,
+    same_length,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -95,12 +108,6 @@ class LeakageError(ValueError):
 # ---------------------------------------------------------------------------
 
 
-def _check_frame(frame: Any, name: str = "frame") -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    return frame
-
-
 def _check_column(frame: pd.DataFrame, column: Any, name: str = "column") -> None:
     if column not in frame.columns:
         raise ValueError(f"{name}={column!r} is not a column of the frame (columns: {list(frame.columns)[:12]})")
@@ -119,55 +126,11 @@ def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-def _same_length(*pairs: tuple[np.ndarray, str]) -> None:
-    (first, first_name), *rest = pairs
-    for arr, name in rest:
-        if arr.shape[0] != first.shape[0]:
-            raise ValueError(
-                f"{first_name} and {name} must have the same length, got {first.shape[0]} and {arr.shape[0]}"
-            )
-
-
-def _as_binary(values: ArrayLike, name: str) -> np.ndarray:
-    """0/1 (or bool) labels as an int array; anything else is an error."""
-    arr = _as_1d(values, name)
-    if arr.dtype == bool:
-        return arr.astype(int)
-    try:
-        num = arr.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must contain only the binary labels 0 and 1, got dtype {arr.dtype}") from None
-    if np.isnan(num).any():
-        raise ValueError(f"{name} contains {int(np.isnan(num).sum())} NaN value(s); keep only labelled rows")
-    bad = ~np.isin(num, [0.0, 1.0])
-    if bad.any():
-        raise ValueError(
-            f"{name} must contain only the binary labels 0 and 1, got e.g. {np.unique(num[bad])[:5].tolist()}"
-        )
-    return num.astype(int)
-
-
 def _as_groups(values: ArrayLike, name: str = "groups") -> np.ndarray:
     arr = _as_1d(values, name)
     if pd.isna(arr).any():
         raise ValueError(f"{name} contains {int(pd.isna(arr).sum())} missing value(s); every row needs a group")
     return arr
-
-
-def _check_fraction(value: Any, name: str, *, low: float = 0.0, high: float = 1.0) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in ({low}, {high}), got {value!r}") from None
-    if not low < v < high:
-        raise ValueError(f"{name} must be in ({low}, {high}), got {value!r}")
-    return v
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
 
 
 def _safe_ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
@@ -223,7 +186,7 @@ def profile(frame: pd.DataFrame) -> pd.DataFrame:
     >>> float(p.loc["x", "missing_rate"]), p.loc["c", "top"], int(p.loc["c", "n_unique"])
     (0.3333333333333333, 'a', 2)
     """
-    _check_frame(frame)
+    data_frame(frame)
     if len(frame) == 0:
         raise ValueError("frame is empty; profile needs at least one row")
     rows = []
@@ -326,14 +289,13 @@ def coverage(
     >>> coverage(f, ["g", "d"], min_count=1)["n"].to_dict()
     {('b', 'y'): 0, ('a', 'x'): 1, ('a', 'y'): 1, ('b', 'x'): 1}
     """
-    _check_frame(frame)
+    data_frame(frame)
     cols = [by] if isinstance(by, str) else list(by)
     if not cols:
         raise ValueError("by must name at least one column")
     for c in cols:
         _check_column(frame, c, "by")
-    if isinstance(min_count, bool) or not isinstance(min_count, int | np.integer) or min_count < 0:
-        raise ValueError(f"min_count must be a non-negative integer, got {min_count!r}")
+    min_count = integer_at_least(min_count, "min_count", 0)
     levels = []
     for c in cols:
         s = frame[c]
@@ -389,7 +351,7 @@ def label_delay_curve(
     ``positives`` and ``negatives``: the share of that class's labels known
     within ``delay_days`` days (a non-decreasing curve reaching 1).
     """
-    _check_frame(frame)
+    data_frame(frame)
     for name, c in (("day", day), ("label_day", label_day), ("label", label)):
         _check_column(frame, c, name)
     known = frame[label_day].notna() & frame[label].notna()
@@ -398,7 +360,7 @@ def label_delay_curve(
     delay = (frame.loc[known, label_day].to_numpy(float) - frame.loc[known, day].to_numpy(float))
     if (delay < 0).any():
         raise ValueError(f"{label_day!r} is before {day!r} in {int((delay < 0).sum())} row(s)")
-    y = _as_binary(frame.loc[known, label], "label")
+    y = binary_labels(frame.loc[known, label], "label")
     horizon = int(math.ceil(delay.max())) if max_delay is None else int(max_delay)
     if horizon < 0:
         raise ValueError(f"max_delay must be >= 0, got {max_delay!r}")
@@ -451,10 +413,10 @@ def group_split(
     >>> sorted(set(train.customer) & set(test.customer)), len(set(test.customer))
     ([], 1)
     """
-    _check_frame(frame)
+    data_frame(frame)
     _check_column(frame, column, "column")
-    test_size = _check_fraction(test_size, "test_size")
-    seed = _check_seed(seed)
+    test_size = fraction(test_size, "test_size")
+    seed = random_seed(seed)
     values = frame[column]
     if values.isna().any():
         raise ValueError(f"column {column!r} has {int(values.isna().sum())} missing value(s); every row needs an entity")
@@ -515,7 +477,7 @@ def time_split(
     >>> int(train.day.max()), int(test.day.min())
     (4, 7)
     """
-    _check_frame(frame)
+    data_frame(frame)
     _check_column(frame, column, "column")
     t = frame[column]
     if t.isna().any():
@@ -534,7 +496,7 @@ def time_split(
         if isinstance(gap, bool) or not isinstance(gap, int | float | np.number) or not np.isfinite(gap) or gap < 0:
             raise ValueError(f"gap must be a non-negative number for the numeric column {column!r}, got {gap!r}")
     if cutoff is None:
-        test_size = _check_fraction(test_size, "test_size")
+        test_size = fraction(test_size, "test_size")
         ordered = np.sort(t.to_numpy())
         cutoff = ordered[min(int(math.floor((1 - test_size) * len(ordered))), len(ordered) - 1)]
         if is_dt:
@@ -569,8 +531,8 @@ def assert_disjoint(train: pd.DataFrame, test: pd.DataFrame, column: str) -> Non
     ...     print(str(err)[:58])
     1 value(s) of 'c' appear in both train and test (e.g. [3])
     """
-    _check_frame(train, "train")
-    _check_frame(test, "test")
+    data_frame(train, "train")
+    data_frame(test, "test")
     _check_column(train, column, "column")
     _check_column(test, column, "column")
     shared = np.intersect1d(
@@ -612,11 +574,10 @@ def stratified_sample(frame: pd.DataFrame, column: str, n_per_group: int, *, see
     >>> stratified_sample(f, "g", 2, seed=0)["g"].value_counts().to_dict()
     {'a': 2, 'b': 2}
     """
-    _check_frame(frame)
+    data_frame(frame)
     _check_column(frame, column, "column")
-    if isinstance(n_per_group, bool) or not isinstance(n_per_group, int | np.integer) or n_per_group < 1:
-        raise ValueError(f"n_per_group must be a positive integer, got {n_per_group!r}")
-    rng = np.random.default_rng(_check_seed(seed))
+    n_per_group = integer_at_least(n_per_group, "n_per_group", 1)
+    rng = np.random.default_rng(random_seed(seed))
     codes, uniques = pd.factorize(frame[column], sort=True)
     sizes = np.bincount(codes[codes >= 0], minlength=len(uniques))
     if (sizes < n_per_group).any():
@@ -665,8 +626,7 @@ def discretize(values: ArrayLike, n_bins: int = 10) -> np.ndarray:
     >>> discretize(["b", "a", "b"]).tolist()
     [1, 0, 1]
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 2:
-        raise ValueError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+    n_bins = integer_at_least(n_bins, "n_bins", 2)
     s = values if isinstance(values, pd.Series) else pd.Series(_as_1d(values, "values")).infer_objects()
     if len(s) == 0:
         raise ValueError("values is empty; at least one example is required")
@@ -729,7 +689,7 @@ def mutual_information(x: ArrayLike, y: ArrayLike) -> float:
     0.0
     """
     xa, ya = _as_1d(x, "x"), _as_1d(y, "y")
-    _same_length((xa, "x"), (ya, "y"))
+    same_length((xa, "x"), (ya, "y"))
     for arr, name in ((xa, "x"), (ya, "y")):
         if pd.isna(arr).any():
             raise ValueError(f"{name} contains missing values; discretize it first (missing gets its own code)")
@@ -788,20 +748,19 @@ def signal_ranking(
     columns ``mi`` (nats), ``baseline`` (nats), ``snr``, ``p_value``,
     ``n_codes`` (number of bins/categories used) and ``is_signal`` (bool).
     """
-    _check_frame(frame)
+    data_frame(frame)
     cols = list(frame.columns) if columns is None else list(columns)
     if not cols:
         raise ValueError("columns is empty; name at least one feature")
     for c in cols:
         _check_column(frame, c, "columns")
     ya = _as_1d(y, "y")
-    _same_length((np.empty(len(frame)), "frame"), (ya, "y"))
+    same_length((frame, "frame"), (ya, "y"))
     if pd.isna(ya).any():
         raise ValueError(f"y contains {int(pd.isna(ya).sum())} missing value(s); use the labelled rows only")
-    if isinstance(n_shuffles, bool) or not isinstance(n_shuffles, int | np.integer) or n_shuffles < 1:
-        raise ValueError(f"n_shuffles must be a positive integer, got {n_shuffles!r}")
-    quantile = _check_fraction(quantile, "quantile")
-    rng = np.random.default_rng(_check_seed(seed))
+    n_shuffles = integer_at_least(n_shuffles, "n_shuffles", 1)
+    quantile = fraction(quantile, "quantile")
+    rng = np.random.default_rng(random_seed(seed))
     yc, yu = pd.factorize(ya, sort=True)
     ky = len(yu)
     n = len(yc)
@@ -899,15 +858,16 @@ class SelfTraining(ClassifierMixin, BaseEstimator):
         if self.estimator is None or not hasattr(self.estimator, "predict_proba"):
             raise ValueError("estimator must be a classifier with fit and predict_proba, got "
                              f"{type(self.estimator).__name__}")
-        if not isinstance(self.threshold, int | float | np.number) or not 0.0 <= float(self.threshold) < 1.0:
-            raise ValueError(f"threshold must be a number in [0, 1), got {self.threshold!r}")
+        threshold = fraction(self.threshold, "threshold", inclusive="left")
         if self.max_iter is not None and (
             isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int | np.integer) or self.max_iter < 1
         ):
             raise ValueError(f"max_iter must be a positive integer or None, got {self.max_iter!r}")
+        require_target(self, y)
+        # Frames and sparse matrices (as CSR, which can select rows) go to the estimator as they are.
+        X = X.tocsr() if sp.issparse(X) else X if hasattr(X, "iloc") else np.asarray(X)
         y = _as_1d(y, "y")
-        if len(y) != len(X):
-            raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+        same_length((X, "X"), (y, "y"))
         if y.dtype.kind in "US":
             raise ValueError("y must be numeric or of dtype object, with -1 marking unlabeled rows")
         if y.dtype.kind == "f":
@@ -930,7 +890,7 @@ class SelfTraining(ClassifierMixin, BaseEstimator):
             self.estimator_.fit(_take(X, has_label), self.transduction_[has_label])
             unlabeled = np.flatnonzero(~has_label)
             proba = self.estimator_.predict_proba(_take(X, ~has_label))
-            confident = proba.max(axis=1) > self.threshold
+            confident = proba.max(axis=1) > threshold
             chosen = unlabeled[confident]
             self.transduction_[chosen] = self.estimator_.classes_[proba[confident].argmax(axis=1)]
             has_label[chosen] = True
@@ -945,20 +905,24 @@ class SelfTraining(ClassifierMixin, BaseEstimator):
             self.termination_condition_ = "all_labeled"
         self.estimator_.fit(_take(X, has_label), self.transduction_[has_label])
         self.classes_ = self.estimator_.classes_
+        if hasattr(self.estimator_, "n_features_in_"):  # the final model checks X at predict time
+            self.n_features_in_ = self.estimator_.n_features_in_
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "estimator_"):
-            raise ValueError("this SelfTraining instance is not fitted yet; call fit(X, y) first")
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        if self.estimator is not None:  # X goes to the estimator as it is: sparse if it takes sparse
+            tags.input_tags.sparse = get_tags(self.estimator).input_tags.sparse
+        return tags
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the final model, shape (n_samples, n_classes)."""
-        self._check_fitted()
+        check_is_fitted(self)
         return self.estimator_.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted classes of the final model, shape (n_samples,)."""
-        self._check_fitted()
+        check_is_fitted(self)
         return self.estimator_.predict(X)
 
 
@@ -999,7 +963,7 @@ def apply_lfs(
     >>> apply_lfs(f, [big, small]).to_numpy().tolist()
     [[-1, 0], [1, -1], [-1, -1]]
     """
-    _check_frame(frame)
+    data_frame(frame)
     if isinstance(lfs, Mapping):
         named = list(lfs.items())
     else:
@@ -1093,7 +1057,7 @@ def lf_summary(L: Any, y: ArrayLike | None = None) -> pd.DataFrame:
     )
     if y is not None:
         ya = _as_1d(y, "y").astype(float)
-        _same_length((arr, "L"), (ya, "y"))
+        same_length((arr, "L"), (ya, "y"))
         gold = ~np.isnan(ya) & (ya != ABSTAIN)
         judged = votes & gold[:, None]
         right = judged & (arr == ya[:, None])
@@ -1229,10 +1193,10 @@ def label_audit(observed: ArrayLike, audited: ArrayLike, groups: ArrayLike) -> p
     P(recorded 1 | truly 0). NaN where a group has no audited positive (or
     negative).
     """
-    obs = _as_binary(observed, "observed")
-    aud = _as_binary(audited, "audited")
+    obs = binary_labels(observed, "observed")
+    aud = binary_labels(audited, "audited")
     g = _as_groups(groups)
-    _same_length((obs, "observed"), (aud, "audited"), (g, "groups"))
+    same_length((obs, "observed"), (aud, "audited"), (g, "groups"))
     f = pd.DataFrame({"g": g, "obs": obs, "aud": aud, "tp": obs * aud, "fp": obs * (1 - aud), "neg": 1 - aud})
     agg = f.groupby("g", sort=True).agg(
         n=("obs", "size"), audited_positives=("aud", "sum"), audited_negatives=("neg", "sum"),
@@ -1274,10 +1238,10 @@ def bias_audit(y_true: ArrayLike, y_pred: ArrayLike, groups: ArrayLike) -> pd.Da
     >>> a["tpr"].tolist(), a["selection_rate"].tolist()
     ([1.0, 0.0], [0.5, 0.0])
     """
-    t = _as_binary(y_true, "y_true")
-    p = _as_binary(y_pred, "y_pred")
+    t = binary_labels(y_true, "y_true")
+    p = binary_labels(y_pred, "y_pred")
     g = _as_groups(groups)
-    _same_length((t, "y_true"), (p, "y_pred"), (g, "groups"))
+    same_length((t, "y_true"), (p, "y_pred"), (g, "groups"))
     f = pd.DataFrame({"g": g, "t": t, "p": p, "tp": t * p, "fp": (1 - t) * p, "neg": 1 - t})
     agg = f.groupby("g", sort=True).agg(
         n=("t", "size"), positives=("t", "sum"), negatives=("neg", "sum"),
@@ -1322,9 +1286,9 @@ def demographic_parity_gap(y_pred: ArrayLike, groups: ArrayLike) -> float:
     >>> demographic_parity_gap([1, 0, 0, 0], ["a", "a", "b", "b"])
     0.5
     """
-    p = _as_binary(y_pred, "y_pred")
+    p = binary_labels(y_pred, "y_pred")
     g = _as_groups(groups)
-    _same_length((p, "y_pred"), (g, "groups"))
+    same_length((p, "y_pred"), (g, "groups"))
     return _gap(pd.Series(p).groupby(g).mean())
 
 
@@ -1376,7 +1340,7 @@ def reweighing(groups: ArrayLike, y: ArrayLike) -> np.ndarray:
     """
     g = _as_groups(groups)
     ya = _as_1d(y, "y")
-    _same_length((g, "groups"), (ya, "y"))
+    same_length((g, "groups"), (ya, "y"))
     if pd.isna(ya).any():
         raise ValueError("y contains missing values; reweigh the labelled rows only")
     gc, gu = pd.factorize(g, sort=True)
@@ -1430,7 +1394,7 @@ def correct_label_rates(
     if np.isnan(q).any() or (q < 0).any() or (q > 1).any():
         raise ValueError("scores must be probabilities in [0, 1] with no NaN")
     g = _as_groups(groups)
-    _same_length((q, "scores"), (g, "groups"))
+    same_length((q, "scores"), (g, "groups"))
     present = pd.unique(pd.Series(g)).tolist()
     missing = [v for v in present if v not in report_rate]
     if missing:
@@ -1469,7 +1433,7 @@ def flag_top(scores: ArrayLike, rate: float) -> np.ndarray:
     s = _as_1d(scores, "scores").astype(float)
     if np.isnan(s).any():
         raise ValueError("scores contains NaN")
-    rate = _check_fraction(rate, "rate")
+    rate = fraction(rate, "rate")
     k = math.ceil(rate * s.size)
     out = np.zeros(s.size, dtype=int)
     out[np.argsort(-s, kind="stable")[:k]] = 1
@@ -1502,15 +1466,15 @@ def compare_fairness(
     """
     from mlcourse.evaluation import roc_auc
 
-    t = _as_binary(y_true, "y_true")
+    t = binary_labels(y_true, "y_true")
     g = _as_groups(groups)
-    _same_length((t, "y_true"), (g, "groups"))
+    same_length((t, "y_true"), (g, "groups"))
     if not predictions:
         raise ValueError("predictions is empty; pass at least one name -> decisions")
     rows = {}
     for name, pred in predictions.items():
-        p = _as_binary(pred, f"predictions[{name!r}]")
-        _same_length((t, "y_true"), (p, f"predictions[{name!r}]"))
+        p = binary_labels(pred, f"predictions[{name!r}]")
+        same_length((t, "y_true"), (p, f"predictions[{name!r}]"))
         audit = bias_audit(t, p, g)
         tp = int(np.sum(t * p))
         row = {

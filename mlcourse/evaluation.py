@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from mlcourse._checks import finite_array
+from mlcourse._checks import binary_labels, finite_array, fraction, integer_at_least, positive_number, same_length
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -84,13 +84,6 @@ def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-def _check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(
-            f"{name_a} and {name_b} must have the same length, got {a.shape[0]} and {b.shape[0]}"
-        )
-
-
 def _is_text(arr: np.ndarray) -> bool:
     return arr.dtype.kind in "OUS"
 
@@ -99,7 +92,7 @@ def _check_label_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray,
     """Validate two label vectors that will be compared element-wise."""
     t = _as_1d(y_true, "y_true")
     p = _as_1d(y_pred, "y_pred")
-    _check_same_length(t, p, "y_true", "y_pred")
+    same_length((t, "y_true"), (p, "y_pred"))
     # Mixing e.g. ints and strings would silently turn 1 into "1" when NumPy
     # builds the union of labels, so refuse it up front.
     if _is_text(t) != _is_text(p):
@@ -110,22 +103,11 @@ def _check_label_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray,
     return t, p
 
 
-def _as_binary01(values: ArrayLike, name: str) -> np.ndarray:
-    """Return a 0/1 label vector as a boolean mask of positives."""
-    arr = _as_1d(values, name)
-    present = np.unique(arr)
-    if _is_text(arr) or not np.isin(present, [0, 1]).all():
-        raise ValueError(
-            f"{name} must contain only the binary labels 0 and 1, got labels {present.tolist()}"
-        )
-    return arr == 1
-
-
 def _check_binary_scores(y_true: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validate a (0/1 labels, real scores) pair; return (bool mask, float scores)."""
-    y = _as_binary01(y_true, "y_true")
+    y = binary_labels(y_true, "y_true") == 1
     s = finite_array(scores, "scores")
-    _check_same_length(y, s, "y_true", "scores")
+    same_length((y, "y_true"), (s, "scores"))
     return y, s
 
 
@@ -701,7 +683,7 @@ def average_precision(y_true: ArrayLike, scores: ArrayLike) -> float:
 def _check_regression(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     t = finite_array(y_true, "y_true")
     p = finite_array(y_pred, "y_pred")
-    _check_same_length(t, p, "y_true", "y_pred")
+    same_length((t, "y_true"), (p, "y_pred"))
     return t, p
 
 
@@ -769,11 +751,6 @@ class ThresholdChoice(NamedTuple):
     value: float
 
 
-def _check_fraction(value: float | None, name: str) -> None:
-    if value is not None and not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-
-
 def choose_threshold(
     y_true: ArrayLike,
     scores: ArrayLike,
@@ -820,8 +797,9 @@ def choose_threshold(
     ThresholdChoice(threshold=0.35, value=1.0)
     """
     y, s = _check_binary_scores(y_true, scores)
-    _check_fraction(min_precision, "min_precision")
-    _check_fraction(min_recall, "min_recall")
+    for name, bound in (("min_precision", min_precision), ("min_recall", min_recall)):
+        if bound is not None:
+            fraction(bound, name, inclusive="both")
     fps, tps, thresholds = _threshold_counts(y, s)
     n_pos = y.sum()
     fns = n_pos - tps
@@ -901,9 +879,9 @@ def threshold_for_recall(y_true: ArrayLike, scores: ArrayLike, target_recall: fl
 
 
 def _check_costs(cost_fp: float, cost_fn: float) -> None:
-    for name, value in (("cost_fp", cost_fp), ("cost_fn", cost_fn)):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
+    """Costs of a false positive and a false negative: finite and >= 0 (a free mistake is allowed)."""
+    positive_number(cost_fp, "cost_fp", allow_zero=True)
+    positive_number(cost_fn, "cost_fn", allow_zero=True)
 
 
 def expected_cost(
@@ -1053,15 +1031,13 @@ def bootstrap_ci(
     >>> res.low <= res.estimate <= res.high
     True
     """
-    if not isinstance(n_resamples, int | np.integer) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
+    n_resamples = integer_at_least(n_resamples, "n_resamples", 1)
+    confidence = fraction(confidence, "confidence")
     t = np.asarray(y_true)
     p = np.asarray(y_pred)
     if t.ndim == 0 or p.ndim == 0:
         raise ValueError("y_true and y_pred must be arrays with one entry per example")
-    _check_same_length(t, p, "y_true", "y_pred")
+    same_length((t, "y_true"), (p, "y_pred"))
     n = t.shape[0]
     if n == 0:
         raise ValueError("y_true is empty; at least one example is required")
@@ -1138,17 +1114,16 @@ def slice_metrics(
     >>> table.index.tolist(), table["recall"].tolist()
     (['a', 'b'], [0.5, 1.0])
     """
-    y = _as_binary01(y_true, "y_true")
-    p = _as_binary01(y_pred, "y_pred")
-    _check_same_length(y, p, "y_true", "y_pred")
+    y = binary_labels(y_true, "y_true") == 1
+    p = binary_labels(y_pred, "y_pred") == 1
+    same_length((y, "y_true"), (p, "y_pred"))
     if np.ndim(slices) != 1:
         raise ValueError(f"slices must be 1-dimensional, got shape {np.shape(slices)}")
     # A Series keeps a categorical dtype; its own index is dropped so rows
     # line up with y_true by position.
     group = pd.Series(slices).reset_index(drop=True)
-    _check_same_length(y, group.to_numpy(), "y_true", "slices")
-    if not isinstance(min_support, int | np.integer) or min_support < 0:
-        raise ValueError(f"min_support must be a non-negative integer, got {min_support!r}")
+    same_length((y, "y_true"), (group, "slices"))
+    min_support = integer_at_least(min_support, "min_support", 0)
 
     frame = pd.DataFrame(
         {
@@ -1178,7 +1153,7 @@ def slice_metrics(
 
     if scores is not None:
         s = finite_array(scores, "scores")
-        _check_same_length(y, s, "y_true", "scores")
+        same_length((y, "y_true"), (s, "scores"))
         frame["score"] = s
         # Mann-Whitney AUC per slice: rank scores within each slice (ties
         # averaged), then sum the ranks of that slice's positives.
@@ -1240,7 +1215,7 @@ def plot_precision_recall(y_true: ArrayLike, scores: ArrayLike, ax: Axes | None 
         The axes drawn on: two lines (the curve, then the baseline).
     """
     prec, rec, _ = precision_recall_curve(y_true, scores)
-    prevalence = float(np.mean(_as_binary01(y_true, "y_true")))
+    prevalence = float(np.mean(binary_labels(y_true, "y_true") == 1))
     ax = _get_ax(ax)
     ap = average_precision(y_true, scores)
     # AP is a step-wise sum, so draw the curve as steps to match it.

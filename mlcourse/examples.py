@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlcourse._checks import fraction, integer_at_least
+
 __all__ = ["make_scored_transactions", "make_regression_example", "WEAK_GROUP"]
 
 #: Customer groups and their share of transactions (deliberately unequal).
@@ -77,10 +79,8 @@ def make_scored_transactions(
     >>> bool(df["score"].between(0, 1).all())
     True
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not 0.0 < prevalence < 1.0:
-        raise ValueError(f"prevalence must be strictly between 0 and 1, got {prevalence!r}")
+    n = integer_at_least(n, "n", 1)
+    prevalence = fraction(prevalence, "prevalence")
     rng = np.random.default_rng(seed)
 
     group = rng.choice(_GROUPS, size=n, p=_GROUP_SHARES)

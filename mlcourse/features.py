@@ -53,7 +53,7 @@ from scipy import optimize
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlcourse._checks import integer_at_least, one_of
+from mlcourse._checks import finite_number, fraction, integer_at_least, one_of, positive_number
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -88,20 +88,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # Small shared helpers
 # ---------------------------------------------------------------------------
-
-
-
-
-def _check_number(value: Any, name: str, low: float, high: float = np.inf) -> float:
-    """A real number in [low, high]."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
-    value = float(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
-    return value
-
-
 
 
 def _names_out(estimator: BaseEstimator, input_features: ArrayLike | None) -> np.ndarray:
@@ -682,7 +668,7 @@ def outlier_share(values: ArrayLike, fence: float = 3.0) -> float:
     >>> outlier_share([1.0, 2.0, 3.0, 4.0, 100.0])
     0.2
     """
-    fence = _check_number(fence, "fence", 0.0)
+    fence = positive_number(fence, "fence", allow_zero=True)
     x = _finite_values(values, "values")
     q1, q3 = np.percentile(x, [25.0, 75.0])
     iqr = q3 - q1
@@ -729,8 +715,8 @@ def recommend_scaler(
     >>> recommend_scaler(np.random.default_rng(0).normal(size=1000)).method
     'standard'
     """
-    skew_threshold = _check_number(skew_threshold, "skew_threshold", 0.0, 1.0)
-    outlier_threshold = _check_number(outlier_threshold, "outlier_threshold", 0.0, 1.0)
+    skew_threshold = fraction(skew_threshold, "skew_threshold", inclusive="both")
+    outlier_threshold = fraction(outlier_threshold, "outlier_threshold", inclusive="both")
     x = _finite_values(values, "values")
     centred = x - x.mean()
     m2 = np.mean(centred**2)
@@ -1051,7 +1037,7 @@ class MutualInfoSelector(_Selector):
         if self.k is None and self.threshold is None:
             raise ValueError("k and threshold cannot both be None; set at least one of them")
         if self.threshold is not None:
-            _check_number(self.threshold, "threshold", -np.inf)
+            finite_number(self.threshold, "threshold")
         self.scores_ = np.array([
             mutual_information(X[:, j], y, n_bins=self.n_bins, correct_bias=bool(self.correct_bias))
             for j in range(X.shape[1])
@@ -1082,6 +1068,8 @@ class ModelSelector(_Selector):
     ----------
     estimator_ : the fitted estimator
     importances_, support_ : ndarray of shape (n_features,)
+    threshold_ : float or None
+        The importance threshold applied (``"mean"`` or ``"median"`` resolved), None without one.
     """
 
     def __init__(self, estimator: BaseEstimator | None = None, k: int | None = None,
@@ -1118,7 +1106,7 @@ class ModelSelector(_Selector):
             one_of(self.threshold, "threshold", ("mean", "median"))
             threshold = float(np.mean(importances) if self.threshold == "mean" else np.median(importances))
         else:
-            threshold = _check_number(self.threshold, "threshold", 0.0)
+            threshold = positive_number(self.threshold, "threshold", allow_zero=True)
         self.importances_ = importances
         self.threshold_ = threshold
         self.support_ = self._select(importances, self.k, threshold)
@@ -1206,7 +1194,7 @@ class TargetEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         if not (isinstance(self.smooth, str) and self.smooth == "auto"):
-            _check_number(self.smooth, "smooth", 0.0)
+            positive_number(self.smooth, "smooth", allow_zero=True)
         one_of(self.target_type, "target_type", ("auto", "binary", "continuous"))
         if not hasattr(self.cv, "split"):
             integer_at_least(self.cv, "cv", 2)
@@ -1297,7 +1285,7 @@ class TargetEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return kind(n_splits=int(self.cv), shuffle=bool(self.shuffle),
                     random_state=self.random_state if self.shuffle else None)
 
-    def fit_transform(self, X: ArrayLike, y: ArrayLike, **fit_params: Any) -> np.ndarray:
+    def fit_transform(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         """Fit on all rows, and encode each training row out of fold (cross-fitting).
 
         Each row's encoding is computed from the other folds only, so no row is

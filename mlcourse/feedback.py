@@ -17,6 +17,10 @@ the labels it will later learn from:
    :func:`evaluate_detections`, :func:`make_error_stream`), scored by
    detection delay and false alarms. DDM and Page-Hinkley follow river's
    update rules exactly; ADWIN is a simple (quadratic) but correct version.
+   They are stream detectors with river's interface (``update(x)`` one item
+   at a time, the state in ``drift_detected``), not scikit-learn estimators:
+   there is no batch ``fit(X, y)`` to clone and refit, and their state is the
+   point of them.
 4. **Hard negatives** (:func:`mine_hard_negatives`, :func:`hard_negative_weights`,
    :func:`hard_slice_fpr`): legit transactions the model repeatedly scores
    high, upweighted in retraining.
@@ -41,7 +45,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from mlcourse._checks import finite_array, integer_at_least, positive_number
+from mlcourse._checks import data_frame, finite_array, finite_number, fraction, integer_at_least, positive_number
 
 __all__ = [
     "ADWIN",
@@ -64,25 +68,6 @@ __all__ = [
 ]
 
 EVENT_COLUMNS = ["tx_id", "event_day", "feedback_type", "label"]
-
-
-def _require_columns(frame: Any, columns: Sequence[str], name: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")  # noqa: TRY004
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}")
-
-
-def _probability(value: Any, name: str, *, low_open: bool = False, high_open: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    ok = ok and (v > 0 if low_open else v >= 0) and (v < 1 if high_open else v <= 1)
-    if not ok:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a number in {left}0, 1{right}, got {value!r}")
-    return v
 
 
 # ---------------------------------------------------------------------------
@@ -116,7 +101,7 @@ def feedback_events(transactions: pd.DataFrame, *, review_delay_days: float = 3.
     >>> feedback_events(tx, review_delay_days=2).values.tolist()
     [[0, 2.0, 'explicit', 0.0], [1, 5.0, 'implicit', 1.0]]
     """
-    _require_columns(transactions, ["day", "reviewed", "review_label", "disputed", "dispute_day"], "transactions")
+    data_frame(transactions, "transactions", ["day", "reviewed", "review_label", "disputed", "dispute_day"])
     delay = positive_number(review_delay_days, "review_delay_days", allow_zero=True)
     rev = transactions["reviewed"].to_numpy(bool)
     dis = transactions["disputed"].to_numpy(bool)
@@ -151,7 +136,7 @@ def feedback_rates(transactions: pd.DataFrame) -> pd.Series:
     >>> feedback_rates(tx)[["explicit_rate", "implicit_rate", "implicit_precision"]].tolist()
     [0.25, 0.5, 0.5]
     """
-    _require_columns(transactions, ["reviewed", "review_label", "disputed"], "transactions")
+    data_frame(transactions, "transactions", ["reviewed", "review_label", "disputed"])
     if len(transactions) == 0:
         raise ValueError("transactions is empty; at least one transaction is required")
     rev = transactions["reviewed"].to_numpy(bool)
@@ -193,11 +178,9 @@ def join_feedback(predictions: pd.DataFrame, events: pd.DataFrame, as_of: float)
     >>> join_feedback(p, ev, as_of=5)["has_feedback"].tolist()
     [True, False]
     """
-    _require_columns(predictions, ["day"], "predictions")
-    _require_columns(events, EVENT_COLUMNS, "events")
-    if not isinstance(as_of, (int, float, np.integer, np.floating)) or isinstance(as_of, bool) \
-            or not math.isfinite(float(as_of)):
-        raise ValueError(f"as_of must be a finite number (a day), got {as_of!r}")
+    data_frame(predictions, "predictions", ["day"])
+    data_frame(events, "events", EVENT_COLUMNS)
+    as_of = finite_number(as_of, "as_of")
     bad = set(events["feedback_type"].unique()) - {"explicit", "implicit"}
     if bad:
         raise ValueError(f"events.feedback_type must be 'explicit' or 'implicit', got {sorted(map(str, bad))}")
@@ -235,7 +218,7 @@ def logging_propensity(scores: ArrayLike, *, base: float = 0.02, strength: float
     [0.1, 0.5, 0.9]
     """
     s = finite_array(scores, "scores")
-    b = _probability(base, "base", low_open=True)
+    b = fraction(base, "base", inclusive="right")
     k = positive_number(strength, "strength", allow_zero=True)
     return np.clip(b + k * s, b, 1.0)
 
@@ -291,7 +274,7 @@ def ipw_estimate(values: ArrayLike, observed: ArrayLike, propensity: ArrayLike, 
     """
     v, obs, p = _ipw_inputs(values, observed, propensity)
     if clip is not None:
-        p = np.maximum(p, _probability(clip, "clip", low_open=True))
+        p = np.maximum(p, fraction(clip, "clip", inclusive="right"))
     w = obs / p
     if self_normalize:
         if w.sum() == 0:
@@ -330,6 +313,10 @@ class DDM:
     (river's) false-alarm often on long quiet streams, because ``s_min`` is
     tiny early on; a longer ``warm_start`` (hundreds) and ``drift_threshold``
     4 make it quieter at the cost of some delay.
+
+    After each :meth:`update`, ``drift_detected`` says whether this item
+    signalled drift and ``warning_detected`` whether the warning level is
+    crossed (without drift).
 
     >>> d = DDM(warm_start=30)
     >>> hits = [i for i, x in enumerate([0] * 100 + [1] * 20) if d.update(x)]
@@ -391,7 +378,7 @@ class PageHinkley:
         self.min_instances = integer_at_least(min_instances, "min_instances", 1)
         self.delta = positive_number(delta, "delta", allow_zero=True)
         self.threshold = positive_number(threshold, "threshold")
-        self.alpha = _probability(alpha, "alpha", low_open=True)
+        self.alpha = fraction(alpha, "alpha", inclusive="right")
         if mode not in ("up", "down", "both"):
             raise ValueError(f"mode must be one of ['up', 'down', 'both'], got {mode!r}")
         self.mode = mode
@@ -444,7 +431,7 @@ class ADWIN:
 
     def __init__(self, delta: float = 0.002, clock: int = 32, min_window_length: int = 5,
                  grace_period: int = 10, max_window: int = 10_000) -> None:
-        self.delta = _probability(delta, "delta", low_open=True, high_open=True)
+        self.delta = fraction(delta, "delta")
         self.clock = integer_at_least(clock, "clock", 1)
         self.min_window_length = integer_at_least(min_window_length, "min_window_length", 1)
         self.grace_period = integer_at_least(grace_period, "grace_period", 1)
@@ -515,7 +502,7 @@ def make_error_stream(n: int, drift_points: Sequence[int] = (), rates: Sequence[
     points = sorted(int(p) for p in drift_points)
     if any(p <= 0 or p >= n for p in points):
         raise ValueError(f"drift_points must lie in (0, n={n}), got {list(drift_points)}")
-    rates = [_probability(r, "rates") for r in rates]
+    rates = [fraction(r, "rates", inclusive="both") for r in rates]
     if not rates:
         raise ValueError("rates must hold at least one error rate")
     seg = np.searchsorted(points, np.arange(n), side="right")
@@ -577,7 +564,7 @@ def mine_hard_negatives(y_true: ArrayLike, scores: ArrayLike, *, threshold: floa
     s = s[None, :] if s.ndim == 1 else s
     if s.shape[1] != y.size:
         raise ValueError(f"scores must have {y.size} columns (one per row of y_true), got shape {s.shape}")
-    t = _probability(threshold, "threshold")
+    t = fraction(threshold, "threshold", inclusive="both")
     k = integer_at_least(min_count, "min_count", 1)
     if k > s.shape[0]:
         raise ValueError(f"min_count must be <= the number of score rounds ({s.shape[0]}), got {k}")
@@ -611,7 +598,7 @@ def hard_slice_fpr(y_true: ArrayLike, scores: ArrayLike, hard: ArrayLike, *, ale
     h = np.asarray(hard, dtype=bool)
     if not (y.shape == s.shape == h.shape):
         raise ValueError(f"y_true, scores and hard must have the same length, got {y.size}, {s.size}, {h.size}")
-    a = _probability(alert_rate, "alert_rate", low_open=True)
+    a = fraction(alert_rate, "alert_rate", inclusive="right")
     neg = h & (y == 0)
     if not neg.any():
         raise ValueError("hard selects no legit row (y_true == 0); the hard-slice FPR is undefined")
@@ -651,7 +638,7 @@ def simulate_feedback_loop(*, epsilon: float = 0.0, n_rounds: int = 40, batch_si
     >>> bool(explore["recall"].iloc[-10:].mean() > greedy["recall"].iloc[-10:].mean() + 0.3)
     True
     """
-    eps = _probability(epsilon, "epsilon", high_open=True)
+    eps = fraction(epsilon, "epsilon", inclusive="left")
     n_rounds = integer_at_least(n_rounds, "n_rounds", 1)
     batch_size = integer_at_least(batch_size, "batch_size", 1)
     n_segments = integer_at_least(n_segments, "n_segments", 4)

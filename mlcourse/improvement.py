@@ -60,7 +60,7 @@ from scipy import stats
 from sklearn.base import clone
 
 from mlcourse import evaluation as ev
-from mlcourse._checks import integer_at_least
+from mlcourse._checks import fraction, integer_at_least, number_in, positive_number
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -92,30 +92,10 @@ __all__ = [
     "prediction_cost",
 ]
 
-VERDICTS: tuple[str, ...] = ("more data", "bigger model", "good fit")
-
 
 # ---------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------
-
-
-
-
-def _check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0.0 < value < 1.0):
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
-    return float(value)
-
-
-def _check_nonnegative(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _n_rows(X: Any) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
@@ -278,7 +258,7 @@ def learning_curve(
     y = _check_xy(X, y)
     if cv is None:
         cv = StratifiedShuffleSplit(
-            n_splits=integer_at_least(n_repeats, "n_repeats", 1), test_size=_check_fraction(test_size, "test_size"),
+            n_splits=integer_at_least(n_repeats, "n_repeats", 1), test_size=fraction(test_size, "test_size"),
             random_state=seed,
         )
     splits = _splits(cv, X, y)
@@ -361,7 +341,7 @@ def diagnose(
     val = _curve_means(val_scores, "val_scores")
     if train.shape != val.shape:
         raise ValueError(f"train_scores and val_scores must have the same sizes, got {train.shape} and {val.shape}")
-    gap_tol = _check_nonnegative(gap_tol, "gap_tol")
+    gap_tol = positive_number(gap_tol, "gap_tol", allow_zero=True)
     gap, final_val, slope = float(train[-1] - val[-1]), float(val[-1]), float(val[-1] - val[-2])
     if target is not None and final_val >= target:
         return Diagnosis("good fit", "none", gap, final_val, slope,
@@ -458,7 +438,7 @@ def worst_slices(
     if unknown or not columns:
         raise ValueError(f"columns must name columns of frame, got unknown {unknown or columns}")
     min_support = integer_at_least(min_support, "min_support", 2)
-    confidence = _check_fraction(confidence, "confidence")
+    confidence = fraction(confidence, "confidence")
     n_bins = integer_at_least(n_bins, "n_bins", 2)
 
     keys = {c: _slice_keys(frame[c].reset_index(drop=True), n_bins) for c in columns}
@@ -983,11 +963,10 @@ def leakage_report(
     categories) and ``binned_auc``, and ``suspicious``; sorted by ``auc``
     descending.
     """
-    if not (isinstance(near_one, numbers.Real) and 0.5 < near_one <= 1.0):
-        raise ValueError(f"near_one must be a number in (0.5, 1], got {near_one!r}")
-    margin = _check_nonnegative(margin, "margin")
-    if reference_auc is not None and not (isinstance(reference_auc, numbers.Real) and 0.0 <= reference_auc <= 1.0):
-        raise ValueError(f"reference_auc must be a number in [0, 1] or None, got {reference_auc!r}")
+    near_one = number_in(near_one, "near_one", 0.5, 1.0, inclusive="right")
+    margin = positive_number(margin, "margin", allow_zero=True)
+    if reference_auc is not None:
+        reference_auc = fraction(reference_auc, "reference_auc", inclusive="both")
     y, columns, _ = _check_feature_inputs(frame, y, columns, 5)
     table = _feature_aucs(frame, y, columns, 5, 0)
     limit = near_one if reference_auc is None else min(near_one, reference_auc + margin)

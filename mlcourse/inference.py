@@ -63,7 +63,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mlcourse._checks import integer_at_least, positive_number
+from mlcourse._checks import fraction, integer_at_least, positive_number
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -117,15 +117,12 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-
-
-
-
 def _check_quantile(q: Any, name: str = "q") -> float:
-    ok = isinstance(q, (int, float, np.integer, np.floating)) and not isinstance(q, bool)
-    if not ok or not 0.0 < float(q) < 1.0:
-        raise ValueError(f"{name} must be a probability in (0, 1), e.g. 0.99 for p99, got {q!r}")
-    return float(q)
+    """A quantile level: :func:`mlcourse._checks.fraction`, with a hint for the usual mistake (99 for p99)."""
+    try:
+        return fraction(q, name)
+    except ValueError:
+        raise ValueError(f"{name} must be a number in (0, 1), e.g. 0.99 for p99, got {q!r}") from None
 
 
 def _check_stable(arrival_rate: float, capacity: float, what: str) -> None:

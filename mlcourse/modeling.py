@@ -48,16 +48,26 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from mlcourse import evaluation as ev
-from mlcourse._checks import integer_at_least, one_of, positive_number
+from mlcourse._checks import (
+    binary_labels,
+    fraction,
+    integer_at_least,
+    one_of,
+    positive_number,
+    require_target,
+    same_length,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
     from matplotlib.axes import Axes
@@ -119,60 +129,32 @@ _SPLITS = ("random", "time")
 # ---------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-def _check_fraction(value: Any, name: str) -> float:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not ok or not 0.0 < float(value) < 1.0:
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
-    return float(value)
-
-
 def _as_matrix(X: Any, name: str = "X") -> np.ndarray:
     """``X`` as a 2-D float64 array of finite numbers, or a clear error."""
+    if sp.issparse(X):
+        raise ValueError(f"{name} is a sparse matrix; sparse input is not supported, pass a dense array")
+    arr = np.asarray(X)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} has complex values: Complex data not supported")
     try:
-        arr = np.asarray(X, dtype=np.float64)
+        arr = arr.astype(np.float64)
     except (TypeError, ValueError):
         raise ValueError(
             f"{name} must be a numeric 2-D array (preprocess categories first, e.g. with "
             "make_preprocessor), got non-numeric values"
         ) from None
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-dimensional (n_samples, n_features), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one row and one column, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be 2-dimensional (n_samples, n_features), got shape {arr.shape}; Reshape your data: "
+            "X.reshape(-1, 1) for a single feature, X.reshape(1, -1) for a single example"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has no rows (shape={arr.shape}); at least one example is required")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values; impute them first (make_preprocessor does)")
     return arr
-
-
-def _as_binary_labels(y: Any, name: str = "y", *, both_classes: bool = False) -> np.ndarray:
-    """``y`` as a 1-D int64 array of 0/1 labels, or a clear error."""
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if arr.dtype.kind == "b":
-        arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must contain only the binary labels 0 and 1, got dtype {arr.dtype}")
-    present = np.unique(arr)
-    if not np.isin(present, [0, 1]).all():
-        shown = present[:10].tolist()
-        raise ValueError(f"{name} must contain only the binary labels 0 and 1, got labels {shown}")
-    if both_classes and present.size < 2:
-        raise ValueError(f"{name} must contain both classes 0 and 1, got only {present.tolist()}")
-    return arr.astype(np.int64)
-
-
-def _check_lengths(X: np.ndarray, y: np.ndarray, name_x: str = "X", name_y: str = "y") -> None:
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{name_x} and {name_y} must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
 
 
 def _check_costs(cost_fp: Any, cost_fn: Any) -> tuple[float, float]:
@@ -375,14 +357,14 @@ def make_splits(
         raise ValueError(f"features {missing} are not columns of the data")
     if target in features:
         raise ValueError(f"features must not contain the target {target!r}")
-    valid_size = _check_fraction(valid_size, "valid_size")
-    test_size = _check_fraction(test_size, "test_size")
+    valid_size = fraction(valid_size, "valid_size")
+    test_size = fraction(test_size, "test_size")
     if valid_size + test_size >= 1.0:
         raise ValueError(f"valid_size + test_size must be < 1 to leave training rows, got {valid_size + test_size}")
     one_of(split, "split", _SPLITS)
 
     frame = frame[frame[target].notna()]
-    y_all = _as_binary_labels(frame[target].to_numpy(), target, both_classes=True)
+    y_all = binary_labels(frame[target].to_numpy(), target, both_classes=True)
     positions = np.arange(len(frame))
     if split == "random":
         rest, test = train_test_split(positions, test_size=test_size, stratify=y_all, random_state=seed)
@@ -536,7 +518,7 @@ def score_against_baseline(
         if cost_fp is None or cost_fn is None:
             raise ValueError("metric='cost' needs cost_fp and cost_fn")
         cost_fp, cost_fn = _check_costs(cost_fp, cost_fn)
-    y_arr = _as_binary_labels(y, "y")
+    y_arr = binary_labels(y, "y")
     min_improvement = positive_number(min_improvement, "min_improvement", allow_zero=True)
     p_model, p_base = _positive_scores(model, X), _positive_scores(baseline, X)
     for p, name in ((p_model, "model"), (p_base, "baseline")):
@@ -605,8 +587,8 @@ def logistic_loss_and_gradient(
     (0.6931, [-0.5], 0.0)
     """
     X = _as_matrix(X)
-    y = _as_binary_labels(y).astype(np.float64)
-    _check_lengths(X, y)
+    y = binary_labels(y, "y").astype(np.float64)
+    same_length((X, "X"), (y, "y"))
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (X.shape[1],):
         raise ValueError(f"w must have shape ({X.shape[1]},) to match X, got {w.shape}")
@@ -685,14 +667,15 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> GDLogisticRegression:
         """Run gradient descent from zero weights. Returns ``self``."""
+        require_target(self, y)
         if self.penalty not in ("l2", None):
             raise ValueError(f"penalty must be 'l2' or None, got {self.penalty!r}")
         C = positive_number(self.C, "C") if self.penalty == "l2" else None
         max_iter = integer_at_least(self.max_iter, "max_iter", 1)
         tol = positive_number(self.tol, "tol")
         X = _as_matrix(X)
-        y = _as_binary_labels(y, both_classes=True)
-        _check_lengths(X, y)
+        y = binary_labels(y, "y", both_classes=True)
+        same_length((X, "X"), (y, "y"))
         n, d = X.shape
         if isinstance(self.learning_rate, str):
             one_of(self.learning_rate, "learning_rate", ("auto",))
@@ -738,7 +721,9 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = _as_matrix(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model was fitted with {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input"
+            )
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
@@ -749,6 +734,11 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
     def predict(self, X: ArrayLike, threshold: float = 0.5) -> np.ndarray:
         """0/1 decisions: 1 where P(y=1) >= threshold."""
         return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int64)
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary 0/1 labels only
+        return tags
 
 
 # ---------------------------------------------------------------------------
@@ -770,7 +760,7 @@ def class_weights(y: ArrayLike) -> np.ndarray:
     >>> class_weights([0, 0, 0, 1]).tolist()
     [0.6666666666666666, 2.0]
     """
-    y = _as_binary_labels(y, both_classes=True)
+    y = binary_labels(y, "y", both_classes=True)
     counts = np.bincount(y, minlength=2)
     return y.size / (2.0 * counts)
 
@@ -935,9 +925,7 @@ def make_optimizer(
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=wd)
     if name == "momentum":
-        mom = float(momentum)
-        if not 0.0 < mom < 1.0:
-            raise ValueError(f"momentum must be in (0, 1), got {momentum!r}")
+        mom = fraction(momentum, "momentum")
         return torch.optim.SGD(params, lr=lr, momentum=mom, weight_decay=wd)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=wd)
@@ -1167,16 +1155,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             Validation data for the history, early stopping and best-weights restore.
         """
         self._check_params()
+        require_target(self, y)
         X = _as_matrix(X, "X")
-        y = _as_binary_labels(y, "y", both_classes=True)
-        _check_lengths(X, y)
+        y = binary_labels(y, "y", both_classes=True)
+        same_length((X, "X"), (y, "y"))
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val: give both or neither")
         has_val = X_val is not None
         if has_val:
             X_val = _as_matrix(X_val, "X_val")
-            y_val = _as_binary_labels(y_val, "y_val")
-            _check_lengths(X_val, y_val, "X_val", "y_val")
+            y_val = binary_labels(y_val, "y_val")
+            same_length((X_val, "X_val"), (y_val, "y_val"))
             if X_val.shape[1] != X.shape[1]:
                 raise ValueError(f"X_val has {X_val.shape[1]} features, X has {X.shape[1]}")
 
@@ -1238,7 +1227,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         X = _as_matrix(X, "X")
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model was fitted with {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input"
+            )
         self.network_.eval()
         with _torch_threads(self.n_threads), torch.no_grad():
             return self.network_(torch.as_tensor(X, dtype=torch.float32))
@@ -1251,12 +1242,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """0/1 decisions: 1 where P(y=1) >= threshold."""
         return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int64)
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary 0/1 labels only
+        return tags
+
     def loss_on(self, X: ArrayLike, y: ArrayLike) -> float:
         """The training loss function (same weights, same gamma) evaluated on ``(X, y)``."""
         check_is_fitted(self, "network_")
-        y = _as_binary_labels(y, "y")
+        y = binary_labels(y, "y")
         X = _as_matrix(X, "X")
-        _check_lengths(X, y)
+        same_length((X, "X"), (y, "y"))
         loss_fn = make_loss(self.loss, class_weight=self.class_weight_, gamma=self.gamma)
         with _torch_threads(self.n_threads):
             return evaluate_loss(self.network_, loss_fn, torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y))
@@ -1384,11 +1380,14 @@ class SoftVotingClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> SoftVotingClassifier:
         """Fit a clone of every estimator on ``(X, y)``. Returns ``self``."""
+        require_target(self, y)
         estimators = _check_estimators(self.estimators)
         self._weights()
-        y = _as_binary_labels(y, "y", both_classes=True)
+        y = binary_labels(y, "y", both_classes=True)
         self.estimators_ = [clone(est).fit(X, y) for _, est in estimators]
         self.classes_ = np.array([0, 1])
+        if hasattr(self.estimators_[0], "n_features_in_"):  # the members check X at predict time
+            self.n_features_in_ = self.estimators_[0].n_features_in_
         return self
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
@@ -1400,8 +1399,13 @@ class SoftVotingClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: ArrayLike, threshold: float = 0.5) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int64)
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary 0/1 labels only
+        return tags
 
-class StackingClassifier(ClassifierMixin, BaseEstimator):
+
+class StackingClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """Stacking: a second-level model learns how to combine the members' predictions.
 
     1. For each member, *out-of-fold* P(fraud) on the training data: the
@@ -1464,8 +1468,9 @@ class StackingClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+        require_target(self, y)
         estimators = _check_estimators(self.estimators)
-        y = _as_binary_labels(y, "y", both_classes=True)
+        y = binary_labels(y, "y", both_classes=True)
         if isinstance(self.cv, (int, np.integer)) and not isinstance(self.cv, bool):
             cv = StratifiedKFold(n_splits=integer_at_least(self.cv, "cv", 2))
         elif hasattr(self.cv, "split") and hasattr(self.cv, "get_n_splits"):
@@ -1480,6 +1485,8 @@ class StackingClassifier(ClassifierMixin, BaseEstimator):
         self.final_estimator_ = final.fit(self._meta_features(oof, X), y)
         self.estimators_ = [clone(est).fit(X, y) for _, est in estimators]
         self.classes_ = np.array([0, 1])
+        if hasattr(self.estimators_[0], "n_features_in_"):  # the members check X at predict time
+            self.n_features_in_ = self.estimators_[0].n_features_in_
         return self
 
     def transform(self, X: ArrayLike) -> np.ndarray:
@@ -1489,10 +1496,16 @@ class StackingClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """The final estimator's probabilities, shape (n_samples, 2)."""
+        check_is_fitted(self)
         return np.asarray(self.final_estimator_.predict_proba(self.transform(X)), dtype=np.float64)
 
     def predict(self, X: ArrayLike, threshold: float = 0.5) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int64)
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary 0/1 labels only
+        return tags
 
 
 # ---------------------------------------------------------------------------
@@ -1533,10 +1546,8 @@ def resample(
     """
     one_of(method, "method", ("undersample", "oversample"))
     ratio = positive_number(ratio, "ratio")
-    y_arr = _as_binary_labels(y, "y", both_classes=True)
-    n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
-    if n_rows != y_arr.size:
-        raise ValueError(f"X and y must have the same number of rows, got {n_rows} and {y_arr.size}")
+    y_arr = binary_labels(y, "y", both_classes=True)
+    same_length((X, "X"), (y_arr, "y"))
     counts = np.bincount(y_arr, minlength=2)
     minority = int(np.argmin(counts))
     major_idx = np.flatnonzero(y_arr != minority)
@@ -1624,7 +1635,7 @@ def compare_models(
         raise ValueError("models must be a non-empty mapping name -> fitted model")
     if baseline is not None and baseline not in models:
         raise ValueError(f"baseline {baseline!r} is not one of the models {list(models)}")
-    yv, yt = _as_binary_labels(y_valid, "y_valid"), _as_binary_labels(y_test, "y_test")
+    yv, yt = binary_labels(y_valid, "y_valid"), binary_labels(y_test, "y_test")
     rows = {}
     for name, model in models.items():
         sv, st = _positive_scores(model, X_valid), _positive_scores(model, X_test)

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from mlcourse._checks import apply_scorer, integer_at_least
+from mlcourse._checks import apply_scorer, data_frame, finite_number, fraction, integer_at_least, number_in
 from mlcourse.world import OBSERVED_FEATURES
 
 if TYPE_CHECKING:  # pragma: no cover - imported only for type hints
@@ -120,34 +120,6 @@ _OTHER = "<other>"
 # ---------------------------------------------------------------------------
 
 
-def _check_frame(frame: Any, name: str, columns: Sequence[str]) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}")
-    return frame
-
-
-
-
-def _check_unit(value: Any, name: str, *, open_low: bool = True, open_high: bool = True) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    ok = ok and math.isfinite(v) and (v > 0 if open_low else v >= 0) and (v < 1 if open_high else v <= 1)
-    if not ok:
-        lo, hi = "(" if open_low else "[", ")" if open_high else "]"
-        raise ValueError(f"{name} must be a number in {lo}0, 1{hi}, got {value!r}")
-    return v
-
-
-def _check_finite(value: Any, name: str) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _as_probabilities(probs: ArrayLike, name: str = "probs") -> np.ndarray:
     p = np.asarray(probs, dtype=float)
     if p.ndim != 1:
@@ -174,10 +146,10 @@ def _as_1d(values: Any, name: str) -> np.ndarray:
 def labels_known(frame: pd.DataFrame, as_of: float | None, *, label: str = "label",
                  label_day: str = "label_day") -> np.ndarray:
     """Boolean mask: the row has a label and it is known by day ``as_of`` (all labels if None)."""
-    _check_frame(frame, "frame", [label, label_day])
+    data_frame(frame, "frame", [label, label_day])
     known = frame[label].notna().to_numpy()
     if as_of is not None:
-        as_of = _check_finite(as_of, "as_of")
+        as_of = finite_number(as_of, "as_of")
         known = known & (frame[label_day].to_numpy(dtype=float) <= as_of)
     return known
 
@@ -228,15 +200,15 @@ def windowed_metrics(
     >>> windowed_metrics(f, as_of=7)[["n", "n_known", "coverage", "precision"]].to_numpy().tolist()
     [[2.0, 2.0, 1.0, 1.0], [2.0, 0.0, 0.0, nan]]
     """
-    _check_frame(frame, "frame", [day, score, label, label_day])
-    threshold = _check_finite(threshold, "threshold")
+    data_frame(frame, "frame", [day, score, label, label_day])
+    threshold = finite_number(threshold, "threshold")
     window = integer_at_least(window, "window")
     step = window if step is None else integer_at_least(step, "step")
     days = frame[day].to_numpy()
     if len(days) == 0:
         raise ValueError("frame has no rows")
-    start = int(days.min()) if start is None else int(_check_finite(start, "start"))
-    end = int(days.max()) if end is None else int(_check_finite(end, "end"))
+    start = int(days.min()) if start is None else int(finite_number(start, "start"))
+    end = int(days.max()) if end is None else int(finite_number(end, "end"))
     if end - start + 1 < window:
         raise ValueError(f"window={window} is longer than the days {start}..{end} of frame")
     s = frame[score].to_numpy(dtype=float)
@@ -307,11 +279,6 @@ def _is_categorical(values: Any) -> bool:
         return not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
     arr = np.asarray(values)
     return arr.dtype.kind not in "iuf"
-
-
-def _missing_mask(values: Any) -> np.ndarray:
-    return pd.isna(pd.Series(values, copy=False)).to_numpy() if not isinstance(values, np.ndarray) \
-        else pd.isna(values)
 
 
 def fit_binning(reference: ArrayLike, *, n_bins: int = 10, kind: str | None = None) -> Binning:
@@ -388,7 +355,7 @@ def psi_from_counts(reference_counts: ArrayLike, current_counts: ArrayLike, *, e
     >>> round(psi_from_counts([50, 50], [60, 40]), 4)
     0.0405
     """
-    eps = _check_unit(eps, "eps")
+    eps = fraction(eps, "eps")
     p = _proportions(reference_counts, "reference_counts")
     q = _proportions(current_counts, "current_counts")
     if p.shape != q.shape:
@@ -458,9 +425,7 @@ def js_distance(reference: ArrayLike, current: ArrayLike, *, n_bins: int = 10, b
     Unlike PSI it is symmetric, bounded and needs no epsilon for empty bins.
     """
     binning = fit_binning(reference, n_bins=n_bins) if binning is None else binning
-    base = _check_finite(base, "base")
-    if base <= 1:
-        raise ValueError(f"base must be > 1, got {base}")
+    base = number_in(base, "base", 1.0, inclusive="neither")
     p = _proportions(bin_counts(reference, binning), "reference")
     q = _proportions(bin_counts(current, binning), "current")
     m = (p + q) / 2
@@ -490,8 +455,8 @@ def drift_report(
     :func:`fit_binning`) to reuse bins fitted once on the reference.
     """
     features = list(reference.columns) if features is None else list(features)
-    _check_frame(reference, "reference", features)
-    _check_frame(current, "current", features)
+    data_frame(reference, "reference", features)
+    data_frame(current, "current", features)
     rows = []
     for f in features:
         b = binnings[f] if binnings is not None and f in binnings else fit_binning(reference[f], n_bins=n_bins)
@@ -544,7 +509,7 @@ def prediction_drift(reference_scores: ArrayLike, current_scores: ArrayLike, *, 
     c = _as_probabilities(_as_1d(current_scores, "current_scores").astype(float), "current_scores")
     if r.size == 0 or c.size == 0:
         raise ValueError("reference_scores and current_scores must not be empty")
-    threshold = _check_finite(threshold, "threshold")
+    threshold = finite_number(threshold, "threshold")
     b = fit_binning(r, n_bins=n_bins, kind="numeric")
     ks, ks_p = ks_test(r, c)
     a_r, a_c = float(np.mean(r >= threshold)), float(np.mean(c >= threshold))
@@ -616,7 +581,7 @@ def estimate_performance(probs: ArrayLike, threshold: float = 0.5) -> Performanc
     p = _as_probabilities(probs)
     if p.size == 0:
         raise ValueError("probs must not be empty")
-    threshold = _check_finite(threshold, "threshold")
+    threshold = finite_number(threshold, "threshold")
     flagged = p >= threshold
     tp, fp = float(p[flagged].sum()), float((1 - p[flagged]).sum())
     fn, tn = float(p[~flagged].sum()), float((1 - p[~flagged]).sum())
@@ -631,7 +596,7 @@ def estimated_metrics(frame: pd.DataFrame, *, score: str = "score", threshold: f
                       day: str = "day") -> pd.DataFrame:
     """:func:`estimate_performance` per window of ``window`` days (columns ``start``, ``end``,
     ``n``, ``precision``, ``recall``, ``f1``, ``roc_auc``, ``expected_fraud_rate``)."""
-    _check_frame(frame, "frame", [day, score])
+    data_frame(frame, "frame", [day, score])
     window = integer_at_least(window, "window")
     days = frame[day].to_numpy()
     s = frame[score].to_numpy(dtype=float)
@@ -674,8 +639,8 @@ class HysteresisRule:
     direction: str = "above"
 
     def __post_init__(self) -> None:
-        _check_finite(self.enter, "enter")
-        _check_finite(self.exit, "exit")
+        finite_number(self.enter, "enter")
+        finite_number(self.exit, "exit")
         integer_at_least(self.min_consecutive, "min_consecutive")
         integer_at_least(self.exit_consecutive, "exit_consecutive")
         if self.direction not in ("above", "below"):
@@ -723,7 +688,7 @@ def _check_pvalues(pvalues: ArrayLike, alpha: float) -> tuple[np.ndarray, float]
     p = np.asarray(pvalues, dtype=float)
     if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
         raise ValueError("pvalues must be a non-empty 1-D array of numbers in [0, 1]")
-    return p, _check_unit(alpha, "alpha")
+    return p, fraction(alpha, "alpha")
 
 
 def bonferroni(pvalues: ArrayLike, alpha: float = 0.05) -> np.ndarray:
@@ -761,8 +726,8 @@ def calibrate_thresholds(reference_stats: pd.DataFrame, *, alpha: float = 0.05, 
     """
     if not isinstance(reference_stats, pd.DataFrame) or reference_stats.shape[0] < 2 or reference_stats.shape[1] < 1:
         raise ValueError("reference_stats must be a DataFrame with at least 2 windows (rows) and 1 feature")
-    alpha = _check_unit(alpha, "alpha")
-    margin = _check_finite(margin, "margin")
+    alpha = fraction(alpha, "alpha")
+    margin = finite_number(margin, "margin")
     if margin <= 0:
         raise ValueError(f"margin must be > 0, got {margin}")
     x = reference_stats.to_numpy(dtype=float)
@@ -810,7 +775,7 @@ def build_registry(
         g = Gauge(f"{namespace}_model_metric", "Online or estimated model metric", ["model", "metric"],
                   registry=registry)
         for name, value in model_metrics.items():
-            g.labels(model=model, metric=str(name)).set(_check_finite(value, f"model_metrics[{name!r}]"))
+            g.labels(model=model, metric=str(name)).set(finite_number(value, f"model_metrics[{name!r}]"))
     if feature_drift is not None:
         if not isinstance(feature_drift, pd.DataFrame):
             raise ValueError("feature_drift must be a DataFrame from drift_report")
@@ -874,14 +839,14 @@ class FeatureShift:
         if self.kind not in ("scale", "add", "missing", "category"):
             raise ValueError(f"FeatureShift.kind must be 'scale', 'add', 'missing' or 'category', got {self.kind!r}")
         if self.kind == "missing":
-            _check_unit(self.value, "FeatureShift.value", open_low=False, open_high=False)
+            fraction(self.value, "FeatureShift.value", inclusive="both")
         elif self.kind in ("scale", "add"):
-            _check_finite(self.value, "FeatureShift.value")
+            finite_number(self.value, "FeatureShift.value")
 
 
 def apply_shift(frame: pd.DataFrame, shift: FeatureShift, *, seed: int = 0) -> pd.DataFrame:
     """A copy of ``frame`` with ``shift`` applied to the rows of day ``>= shift.day``."""
-    _check_frame(frame, "frame", ["day", shift.column])
+    data_frame(frame, "frame", ["day", shift.column])
     out = frame.copy()
     rows = out["day"].to_numpy() >= shift.day
     col = out[shift.column]
@@ -908,7 +873,7 @@ class DeployedModel(NamedTuple):
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated P(fraud) of each row of ``frame`` (1-D)."""
-        _check_frame(frame, "frame", self.features)
+        data_frame(frame, "frame", self.features)
         logit = self.pipeline.decision_function(frame[list(self.features)])
         return self.calibrator.predict(logit)
 
@@ -925,8 +890,8 @@ def train_deployed_model(train: pd.DataFrame, calibration: pd.DataFrame, *,
     from mlcourse.modeling import make_preprocessor
 
     features = tuple(features)
-    _check_frame(train, "train", [*features, target])
-    _check_frame(calibration, "calibration", [*features, target])
+    data_frame(train, "train", [*features, target])
+    data_frame(calibration, "calibration", [*features, target])
     pipe = make_pipeline(make_preprocessor(train[list(features)]), LogisticRegression(C=0.5, max_iter=500))
     pipe.fit(train[list(features)], train[target].to_numpy(dtype=int))
     scaler = PlattScaler().fit(pipe.decision_function(calibration[list(features)]),
@@ -1046,7 +1011,7 @@ def daily_batches(frame: pd.DataFrame, *, start: int = 0, end: int | None = None
     ground truth) and the labels with ``label_day == t`` (for labels that were
     due before ``start``, see the reference period).
     """
-    _check_frame(frame, "frame", ["day", "transaction_id", "score", "label", "label_day"])
+    data_frame(frame, "frame", ["day", "transaction_id", "score", "label", "label_day"])
     days = frame["day"].to_numpy()
     end = int(days.max()) if end is None else int(end)
     label_day = frame["label_day"].to_numpy(dtype=float)
@@ -1091,10 +1056,10 @@ class DriftMonitor:
                  min_consecutive: int = 2, exit_consecutive: int = 3, n_bins: int = 10) -> None:
         self.features = list(features)
         self.score = score
-        self.alpha = _check_unit(alpha, "alpha")
-        self.label_alpha = _check_unit(label_alpha, "label_alpha")
-        self.psi_floor = _check_finite(psi_floor, "psi_floor")
-        self.flag_share = _check_unit(flag_share, "flag_share")
+        self.alpha = fraction(alpha, "alpha")
+        self.label_alpha = fraction(label_alpha, "label_alpha")
+        self.psi_floor = finite_number(psi_floor, "psi_floor")
+        self.flag_share = fraction(flag_share, "flag_share")
         self.label_window = integer_at_least(label_window, "label_window")
         self.settle_days = integer_at_least(settle_days, "settle_days", 0)
         self.n_bins = integer_at_least(n_bins, "n_bins", 2)
@@ -1108,7 +1073,7 @@ class DriftMonitor:
     def fit(self, reference: pd.DataFrame) -> DriftMonitor:
         """Learn bins, thresholds and the reference label rates from a no-incident period
         (rows with ``day``, the model inputs, ``score``, and ``label`` / ``label_day``)."""
-        _check_frame(reference, "reference", ["day", *self.columns, "label", "label_day"])
+        data_frame(reference, "reference", ["day", *self.columns, "label", "label_day"])
         days = np.sort(reference["day"].unique())
         if len(days) < 10:
             raise ValueError(f"reference must span at least 10 days, got {len(days)}")
@@ -1155,7 +1120,7 @@ class DriftMonitor:
             if not isinstance(batch, DailyBatch):
                 raise ValueError(f"batches must yield DailyBatch items (see daily_batches), got {type(batch).__name__}")
             t = int(batch.day)
-            scored = _check_frame(batch.scored, "batch.scored", self.columns)
+            scored = data_frame(batch.scored, "batch.scored", self.columns)
             row: dict[str, float] = {}
             if len(scored):
                 row.update(self._psi(scored))

@@ -4,6 +4,7 @@ scikit-learn, SciPy or PyTorch, and every guarantee is checked on data."""
 from __future__ import annotations
 
 import math
+import pickle
 import warnings
 
 import matplotlib
@@ -12,18 +13,23 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy.optimize import minimize_scalar  # noqa: E402
 from scipy.special import log_softmax  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV, calibration_curve  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.frozen import FrozenEstimator  # noqa: E402
 from sklearn.isotonic import IsotonicRegression  # noqa: E402
 from sklearn.isotonic import isotonic_regression as sk_isotonic_regression  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import brier_score_loss, log_loss  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
 from mlcourse import calibration as cal  # noqa: E402
@@ -561,6 +567,84 @@ def test_a_sharper_model_gives_smaller_sets_with_the_same_coverage():
 
 
 # ---------------------------------------------------------------------------
+# The calibrators and the conformal predictor as scikit-learn estimators
+# ---------------------------------------------------------------------------
+
+
+def _fitted_calibrators():
+    y, p, _ = _binary(600, 3, stretch=2.0)
+    s = cal.logit(np.clip(p, 1e-6, 1 - 1e-6))
+    yk, z, _ = _multiclass(300, 3, 0)
+    return [
+        (cal.PlattScaler(smoothing=False), s, y, "predict"),
+        (cal.IsotonicCalibrator(), s, y, "predict"),
+        (cal.TemperatureScaler(), z, yk, "predict_proba"),
+        (cal.SplitConformalClassifier(alpha=0.2), cal.softmax(z), yk, "predict_sets"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_estimators_raise_not_fitted_error_before_fit(index):
+    estimator, X, _, method = _fitted_calibrators()[index]
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(estimator, method)(X)
+    # NotFittedError is a ValueError (and an AttributeError): old `except ValueError` code still works.
+    with pytest.raises(ValueError):
+        getattr(estimator, method)(X)
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_estimators_clone_with_their_parameters_and_unpickle(index):
+    estimator, X, y, method = _fitted_calibrators()[index]
+    fitted = estimator.fit(X, y)
+    assert fitted is estimator
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not [name for name in vars(copy) if name.endswith("_")]  # clone drops what fit learned
+    np.testing.assert_array_equal(getattr(copy.fit(X, y), method)(X), getattr(fitted, method)(X))
+    np.testing.assert_array_equal(getattr(pickle.loads(pickle.dumps(fitted)), method)(X), getattr(fitted, method)(X))
+
+
+def test_calibrators_take_one_score_column_as_from_a_pipeline():
+    y, p, _ = _binary(800, 5, stretch=2.0)
+    s = cal.logit(np.clip(p, 1e-6, 1 - 1e-6))
+    for make in (cal.PlattScaler, cal.IsotonicCalibrator):
+        flat = make().fit(s, y)
+        column = make().fit(s[:, None], y)
+        frame = make().fit(pd.DataFrame({"logit": s}), y)
+        np.testing.assert_allclose(column.predict(s[:, None]), flat.predict(s))
+        np.testing.assert_allclose(frame.predict(pd.DataFrame({"logit": s})), flat.predict(s))
+        assert flat.n_features_in_ == column.n_features_in_ == 1
+        assert list(frame.feature_names_in_) == ["logit"]
+        with pytest.raises(ValueError, match="X has 2 features, but .* is expecting 1 features"):
+            flat.predict(np.column_stack([s, s]))
+    # Inside a pipeline: a column transformer hands the calibrator one column.
+    pipe = make_pipeline(FunctionTransformer(lambda x: x[:, [0]]), cal.PlattScaler()).fit(np.column_stack([s, -s]), y)
+    np.testing.assert_allclose(pipe.predict(np.column_stack([s, -s])), cal.PlattScaler().fit(s, y).predict(s))
+
+
+def test_temperature_and_conformal_check_the_number_of_columns():
+    yk, z, _ = _multiclass(300, 3, 0)
+    ts = cal.TemperatureScaler().fit(z, yk)
+    assert ts.n_features_in_ == 3
+    np.testing.assert_allclose(ts.fit_transform(z, yk), z / ts.temperature_)  # a scikit-learn transformer
+    with pytest.raises(ValueError, match="X has 4 features, but TemperatureScaler is expecting 3"):
+        ts.predict_proba(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="X is 1-dimensional .* fitted on 3 columns"):
+        ts.predict_proba(np.zeros(2))
+
+
+def test_repr_shows_what_was_fitted():
+    y, p, _ = _binary(600, 3, stretch=2.0)
+    assert repr(cal.PlattScaler()) == "PlattScaler()"
+    assert repr(cal.PlattScaler(smoothing=False)) == "PlattScaler(smoothing=False)"
+    platt = cal.PlattScaler(smoothing=False).fit(p, y)
+    assert repr(platt) == f"PlattScaler(smoothing=False, slope_={platt.slope_:.4g}, intercept_={platt.intercept_:.4g})"
+    iso = cal.IsotonicCalibrator().fit(p, y)
+    assert repr(iso) == f"IsotonicCalibrator({iso.x_thresholds_.size} points)"
+
+
+# ---------------------------------------------------------------------------
 # Data and plots
 # ---------------------------------------------------------------------------
 
@@ -603,9 +687,9 @@ def test_plots_return_axes():
     [
         (lambda: cal.reliability_bins([0, 1], [0.2, 1.3]), r"y_prob must hold probabilities in \[0, 1\]"),
         (lambda: cal.reliability_bins([0, 1], [0.2, np.nan]), "y_prob contains 1 NaN"),
-        (lambda: cal.reliability_bins([0, 2], [0.2, 0.4]), "y_true must contain only the labels 0 and 1"),
-        (lambda: cal.reliability_bins([0, 1, 1], [0.2, 0.4]), "same number of examples"),
-        (lambda: cal.reliability_bins([0, 1], [0.2, 0.4], n_bins=0), "n_bins must be a positive integer"),
+        (lambda: cal.reliability_bins([0, 2], [0.2, 0.4]), "y_true must contain only the binary labels 0 and 1"),
+        (lambda: cal.reliability_bins([0, 1, 1], [0.2, 0.4]), "same length"),
+        (lambda: cal.reliability_bins([0, 1], [0.2, 0.4], n_bins=0), "n_bins must be an integer >= 1"),
         (lambda: cal.reliability_bins([0, 1], [0.2, 0.4], strategy="equal"), "strategy must be one of"),
         (lambda: cal.expected_calibration_error([0, 1], [[0.5, 0.6], [0.5, 0.5]]), "rows must sum to 1"),
         (lambda: cal.expected_calibration_error([0, 3], [[0.5, 0.5], [0.5, 0.5]]), r"class labels 0 \.\. 1"),
@@ -613,26 +697,26 @@ def test_plots_return_axes():
         (lambda: cal.brier_decomposition([0, 1], [[0.5, 0.5], [0.5, 0.5]]), "y_prob must be 1-dimensional"),
         (lambda: cal.top_label([0, 1], [0.5, 0.5]), "y_prob must be 2-dimensional"),
         (lambda: cal.PlattScaler().predict([0.0]), "not fitted yet"),
-        (lambda: cal.PlattScaler().fit([[0.1, 0.2]], [1]), "scores must be 1-dimensional"),
-        (lambda: cal.PlattScaler().fit([0.1, np.inf], [0, 1]), "scores contains infinite"),
+        (lambda: cal.PlattScaler().fit([[0.1, 0.2]], [1]), r"X has 2 features, but PlattScaler is expecting 1 .*one score per example"),
+        (lambda: cal.PlattScaler().fit([0.1, np.inf], [0, 1]), "X contains infinite"),
         (lambda: cal.isotonic_regression([1.0, 2.0], [1.0, -1.0]), "sample_weight must be positive"),
-        (lambda: cal.IsotonicCalibrator().fit([0.1, 0.2], ["a", "b"]), "y_true must contain only the labels"),
-        (lambda: cal.TemperatureScaler().fit([[0.0, 1.0]], [2]), r"class labels 0 \.\. 1"),
+        (lambda: cal.IsotonicCalibrator().fit([0.1, 0.2], ["a", "b"]), "y must contain only the binary labels"),
+        (lambda: cal.TemperatureScaler().fit([[0.0, 1.0]], [2]), r"y must hold class labels 0 \.\. 1"),
         (lambda: cal.TemperatureScaler(method="adam").fit([[0.0, 1.0]], [1]), "method must be 'newton' or 'lbfgs'"),
         (lambda: cal.TemperatureScaler(bounds=(2.0, 1.0)).fit([[0.0, 1.0]], [1]), "bounds must satisfy"),
         (lambda: cal.TemperatureScaler().fit([[0.0]], [0]), "at least 2 columns"),
         (lambda: cal.selective_threshold([1, 0], [0.9, 0.1]), "exactly one of target_precision"),
         (lambda: cal.selective_threshold([1, 0], [0.9, 0.1], target_coverage=1.5), r"target_coverage must be a number in \(0, 1\]"),
-        (lambda: cal.selective_threshold([1, 0], [0.9], target_coverage=0.5), "same number of examples"),
-        (lambda: cal.conformal_quantile([0.1, 0.2], alpha=1.0), "alpha must be strictly between 0 and 1"),
-        (lambda: cal.SplitConformalClassifier(alpha=0).fit([[0.5, 0.5]], [0]), "alpha must be strictly between"),
+        (lambda: cal.selective_threshold([1, 0], [0.9], target_coverage=0.5), "same length"),
+        (lambda: cal.conformal_quantile([0.1, 0.2], alpha=1.0), r"alpha must be a number in \(0, 1\)"),
+        (lambda: cal.SplitConformalClassifier(alpha=0).fit([[0.5, 0.5]], [0]), r"alpha must be a number in \(0, 1\)"),
         (lambda: cal.SplitConformalClassifier().predict_sets([[0.5, 0.5]]), "not fitted yet"),
-        (lambda: cal.set_coverage([[True, False]], [0, 1]), "same number of examples"),
+        (lambda: cal.set_coverage([[True, False]], [0, 1]), "same length"),
         (lambda: cal.average_set_size([True, False]), "sets must be a non-empty boolean mask"),
         (lambda: cal.load_digits_split(n_train=1_000, n_val=1_000), "must leave at least 100"),
-        (lambda: cal.load_digits_split(seed=-1), "seed must be a non-negative integer"),
+        (lambda: cal.load_digits_split(seed=-1), "seed must be an integer >= 0"),
         (lambda: cal.train_mlp(np.zeros((4, 2)), [0, 1, 0, 1], label_smoothing=1.0), r"label_smoothing must be a number in \[0, 1\)"),
-        (lambda: cal.train_mlp(np.zeros((4, 2)), [0, 1, 0], epochs=1), "same number of examples"),
+        (lambda: cal.train_mlp(np.zeros((4, 2)), [0, 1, 0], epochs=1), "same length"),
         (lambda: cal.compare_training_settings("digits", {"a": {}}), "data must be a DigitsSplit"),
         (lambda: cal.make_fraud_scores(n_transactions=10), "n_transactions must be at least 1000"),
     ],
@@ -646,5 +730,5 @@ def test_bad_input_names_the_argument(call, message):
 
 def test_conformal_rejects_probabilities_with_the_wrong_number_of_classes():
     cp = cal.SplitConformalClassifier().fit(np.full((20, 3), 1 / 3), np.arange(20) % 3)
-    with pytest.raises(ValueError, match="probs must have 3 columns"):
+    with pytest.raises(ValueError, match="X has 4 features, but SplitConformalClassifier is expecting 3"):
         cp.predict_sets(np.full((2, 4), 0.25))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -250,6 +252,46 @@ def test_measure_service_time_contract():
         cap.measure_service_time(_amount_scorer, frame.iloc[:10])
 
 
+def test_the_core_clock_does_not_count_time_spent_waiting_for_a_core():
+    """Busy processes share this machine's cores with the timed work: its wall time grows, its core clock's does not."""
+    import multiprocessing
+    import os
+
+    def spin(seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    def work() -> None:  # a fixed amount of computation, about 50 ms on one core
+        total = 0
+        for i in range(1_500_000):
+            total += i
+        return total
+
+    if not Path("/proc/self/schedstat").exists():
+        pytest.skip("the kernel gives no scheduler statistics here")
+    clock = cap.core_clock()
+    quiet = min(_timed(work, clock) for _ in range(3))
+    busy = [multiprocessing.get_context("fork").Process(target=spin, args=(6.0,)) for _ in range(4 * os.cpu_count())]
+    for process in busy:
+        process.start()
+    try:
+        contended = [(_timed(work, clock), _timed(work, time.perf_counter)) for _ in range(5)]
+    finally:
+        for process in busy:
+            process.kill()
+            process.join()
+    core, wall = min(c for c, _ in contended), float(np.median([w for _, w in contended]))
+    assert wall > 1.5 * quiet, "the busy processes did contend for the cores"
+    assert core < 1.3 * quiet, (quiet, core, wall)
+
+
+def _timed(fn, clock) -> float:
+    start = clock()
+    fn()
+    return clock() - start
+
+
 def test_measure_service_time_fits_lower_quartiles_on_one_thread(monkeypatch):
     from threadpoolctl import threadpool_info
 
@@ -261,7 +303,8 @@ def test_measure_service_time_fits_lower_quartiles_on_one_thread(monkeypatch):
         seen.append([pool["num_threads"] for pool in threadpool_info()])
         return np.full(len(frame), 0.1)
 
-    def fake_latency(fn, *, warmup, repeats):
+    def fake_latency(fn, *, warmup, repeats, clock):
+        assert clock is not time.perf_counter or not Path("/proc/self/schedstat").exists()
         fn()
         size = len(seen_sizes.pop(0))
         base = 0.002 + 1e-5 * size

@@ -82,12 +82,12 @@ def test_weak_group_has_lowest_auc(seed):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"n": 0}, "n must be a positive integer"),
-        ({"n": -5}, "n must be a positive integer"),
-        ({"n": 10.5}, "n must be a positive integer"),
-        ({"prevalence": 0.0}, "prevalence must be strictly between 0 and 1"),
-        ({"prevalence": 1.0}, "prevalence must be strictly between 0 and 1"),
-        ({"prevalence": -0.1}, "prevalence must be strictly between 0 and 1"),
+        ({"n": 0}, "n must be an integer >= 1"),
+        ({"n": -5}, "n must be an integer >= 1"),
+        ({"n": 10.5}, "n must be an integer >= 1"),
+        ({"prevalence": 0.0}, r"prevalence must be a number in \(0, 1\)"),
+        ({"prevalence": 1.0}, r"prevalence must be a number in \(0, 1\)"),
+        ({"prevalence": -0.1}, r"prevalence must be a number in \(0, 1\)"),
     ],
 )
 def test_invalid_arguments_raise(kwargs, match):

@@ -2,10 +2,11 @@
 
 Each hand-written transformer is compared with the scikit-learn estimator that
 does the same job (same data, same settings, same output up to float
-tolerance), run through scikit-learn's own estimator checks, composed in
-pipelines, and fed bad input. The target-encoding tests check the semantics
-that matter (no row sees its own label, smoothing, unseen categories) and
-prove that encoding *without* cross-fitting leaks.
+tolerance), composed in pipelines, and fed bad input (scikit-learn's own
+estimator checks run on every estimator of the library, in
+test_estimators.py). The target-encoding tests check the semantics that
+matter (no row sees its own label, smoothing, unseen categories) and prove
+that encoding *without* cross-fitting leaks.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import mutual_info_score, roc_auc_score
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.utils.estimator_checks import check_estimator
 
 from mlcourse import features as F
 
@@ -57,34 +57,6 @@ def _sk(estimator, method: str, *args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return getattr(estimator, method)(*args)
-
-
-# ---------------------------------------------------------------------------
-# scikit-learn's estimator checks
-# ---------------------------------------------------------------------------
-
-ESTIMATORS = [
-    F.StandardScaler(), F.RobustScaler(), F.LogScaler(), F.YeoJohnsonScaler(), F.AutoScaler(),
-    F.Binner(), F.Binner(strategy="uniform", encode="onehot"), F.PolynomialFeatures(),
-    F.MutualInfoSelector(k=2), F.ModelSelector(), F.OneHotEncoder(), F.TargetEncoder(),
-]
-EXPECTED_FAILURES = {
-    # scikit-learn's sparse checks special-case estimators *named* StandardScaler
-    # and call set_params(with_mean=False) on them; ours is dense-only.
-    "StandardScaler": {"check_estimator_sparse_array": "sklearn sets with_mean by name",
-                       "check_estimator_sparse_matrix": "sklearn sets with_mean by name"},
-}
-
-
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: repr(e))
-def test_passes_sklearn_estimator_checks(estimator):
-    expected = EXPECTED_FAILURES.get(type(estimator).__name__, {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(estimator, expected_failed_checks=expected, on_fail=None, on_skip=None)
-    failed = [(r["check_name"], str(r["exception"])[:300]) for r in results if r["status"] == "failed"]
-    assert not failed, failed
-    assert len(results) > 40
 
 
 # ---------------------------------------------------------------------------

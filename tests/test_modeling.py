@@ -272,7 +272,7 @@ def test_gd_logistic_regression_rejects_bad_data(problem):
     X, y = problem
     with pytest.raises(ValueError, match="binary labels 0 and 1"):
         md.GDLogisticRegression().fit(X, y + 1)
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match="X and y must have the same length"):
         md.GDLogisticRegression().fit(X[:-1], y)
     with pytest.raises(ValueError, match="must contain both classes"):
         md.GDLogisticRegression().fit(X, np.zeros_like(y))
@@ -281,7 +281,7 @@ def test_gd_logistic_regression_rejects_bad_data(problem):
     with pytest.raises(ValueError, match="NaN or infinite"):
         md.GDLogisticRegression().fit(np.where(X > 2, np.nan, X), y)
     model = md.GDLogisticRegression().fit(X, y)
-    with pytest.raises(ValueError, match="X has 5 features, but the model was fitted with 6"):
+    with pytest.raises(ValueError, match="X has 5 features, but GDLogisticRegression is expecting 6 features"):
         model.predict_proba(X[:, :5])
     with pytest.raises(ValueError, match="w must have shape"):
         md.logistic_loss_and_gradient(np.zeros(2), 0.0, X, y)
@@ -387,7 +387,7 @@ def test_make_loss_and_optimizer_reject_bad_names():
         md.make_loss("focal", class_weight=[1.0, -2.0])
     with pytest.raises(ValueError, match="optimizer must be one of"):
         md.make_optimizer("lbfgs", nn.Linear(2, 2).parameters())
-    with pytest.raises(ValueError, match="momentum must be in"):
+    with pytest.raises(ValueError, match=r"momentum must be a number in \(0, 1\)"):
         md.make_optimizer("momentum", nn.Linear(2, 2).parameters(), momentum=1.5)
 
 
@@ -504,7 +504,7 @@ def test_mlp_keeps_the_torch_thread_setting_and_the_sklearn_contract():
         ({"batch_size": 0}, None, "batch_size must be an integer >= 1"),
         ({"patience": 0}, None, "patience must be an integer >= 1"),
         ({}, "y3", "y must contain only the binary labels 0 and 1"),
-        ({}, "short_y", "X and y must have the same number of rows"),
+        ({}, "short_y", "X and y must have the same length"),
         ({}, "x_only_val", "X_val and y_val: give both or neither"),
         ({}, "val_width", "X_val has 3 features, X has 4"),
         ({}, "x1d", "X must be 2-dimensional"),
@@ -529,7 +529,7 @@ def test_mlp_rejects_bad_input(params, fit_args, message):
 def test_mlp_predict_checks_the_feature_count():
     X, y = _xor(100)
     model = md.MLPClassifier(hidden_layer_sizes=(4,), max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="X has 2 features, but the model was fitted with 4"):
+    with pytest.raises(ValueError, match="X has 2 features, but MLPClassifier is expecting 4 features"):
         model.predict_proba(X[:, :2])
 
 

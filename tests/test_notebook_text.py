@@ -266,10 +266,14 @@ def test_jupyterlab_saves_a_text_source_without_a_jupytext_header_section(tmp_pa
 
 
 def test_pytest_never_imports_a_text_source():
-    """``make test`` passes --doctest-modules, which imports every .py under notebooks/: that would run the notebook."""
+    """``make test`` passes --doctest-modules, which imports every .py under notebooks/: that would run the notebook.
+
+    Collected with tests/'s conftest as ``make test`` collects it, since two
+    conftest modules of the same name clash under --doctest-modules.
+    """
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "--doctest-modules",
-         "--nbval-lax", "--nbval-current-env", "notebooks/09_feedback"],
+         "--nbval-lax", "--nbval-current-env", "tests/conftest.py", "notebooks/09_feedback"],
         cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert TEXT_SUFFIX not in result.stdout and "09_feedback.ipynb::" in result.stdout, result.stdout

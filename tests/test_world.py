@@ -74,7 +74,14 @@ def test_config_object_and_overrides_are_equivalent():
     a = make_world(config, seed=3)
     b = make_world(seed=3, n_transactions=5_000, n_customers=500, fraud_rate=0.05)
     pd.testing.assert_frame_equal(a.transactions, b.transactions)
-    assert a.config == b.config and a.seed == b.seed == 3
+    assert a.config == b.config
+    # The seed is not lost on the config route: another seed gives another world...
+    other = make_world(config, seed=4)
+    assert not other.transactions["amount"].equals(a.transactions["amount"])
+    # ...and what a world records (its config and seed) rebuilds it exactly.
+    rebuilt = make_world(a.config, seed=a.seed)
+    for name in ("customers", "merchants", "transactions"):
+        pd.testing.assert_frame_equal(getattr(rebuilt, name), getattr(a, name))
 
 
 def test_components_have_independent_random_streams():
@@ -621,7 +628,12 @@ def test_invalid_config_raises_naming_the_field(field: str, value: object):
 def test_shorter_world_needs_an_earlier_drift():
     with pytest.raises(ValueError, match=r"drift.*n_days=50.*drift=\(\)"):
         WorldConfig(n_days=50)
-    assert WorldConfig(n_days=50, drift=(DriftEvent(30, "card_testing"),)).n_days == 50
+    # With the drift moved inside the 50 days, the world is built, spans them, and drifts on day 30.
+    config = WorldConfig(n_days=50, drift=(DriftEvent(30, "card_testing"),))
+    tx = make_world(config, seed=0, n_transactions=5_000, n_customers=500).transactions
+    assert tx["day"].min() == 0 and tx["day"].max() == 49
+    expected = np.where(tx["day"] < 30, "stolen_card", "card_testing")
+    assert (tx["fraud_pattern"].astype(str).to_numpy() == expected).all()
 
 
 def test_invalid_make_world_arguments():
