@@ -27,6 +27,11 @@ ASSIGNMENT_PATTERN = re.compile(r"^\d{2}_[a-z][a-z0-9_]*$")
 TEXT_SUFFIX = ".pct.py"
 
 
+#: ``metadata.mlcourse`` keys for the course's authors and checks only (wrong answers, mutants judged harmless):
+#: the source keeps them, a release never carries them.
+AUTHORING_ONLY = ("mistakes", "equivalent_mutants")
+
+
 @dataclass(frozen=True)
 class Assignment:
     id: str
@@ -118,7 +123,63 @@ def solution_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode
     }
 
 
-def exercise_from_cell(cell: nbformat.NotebookNode, assignment: str, notebook: str) -> Exercise:
+@dataclass(frozen=True)
+class ExerciseBlock:
+    """One exercise of a notebook: its solution cells and the graded cells that judge them.
+
+    An exercise is a run of solution cells followed by the graded cells up to
+    the next solution cell; ``id`` is its first solution cell's grade_id (a
+    graded cell with no solution cell before it is an exercise of its own).
+    ``first`` and ``last`` are the indices of its first and last cell.
+    """
+
+    id: str
+    solutions: tuple[str, ...]
+    graded: tuple[str, ...]
+    first: int
+    last: int
+
+
+def exercise_blocks(nb: nbformat.NotebookNode) -> list[ExerciseBlock]:
+    """The notebook's exercises in order (see :class:`ExerciseBlock`)."""
+    blocks: list[ExerciseBlock] = []
+    solutions: list[tuple[int, str]] = []
+    graded: list[tuple[int, str]] = []
+
+    def close() -> None:
+        if solutions or graded:
+            first = solutions[0] if solutions else graded[0]
+            blocks.append(ExerciseBlock(first[1], tuple(g for _, g in solutions), tuple(g for _, g in graded),
+                                        first[0], (graded or solutions)[-1][0]))
+        solutions.clear()
+        graded.clear()
+
+    for index, cell in enumerate(nb.cells):
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("solution"):
+            if graded:
+                close()
+            solutions.append((index, grading.get("grade_id", f"cell {index + 1}")))
+        if grading.get("grade"):
+            if graded and not solutions:  # graded cells with no solution cell: each is an exercise of its own
+                close()
+            graded.append((index, grading.get("grade_id", f"cell {index + 1}")))
+    close()
+    return blocks
+
+
+def strip_authoring_metadata(nb: nbformat.NotebookNode) -> bool:
+    """Remove :data:`AUTHORING_ONLY` keys from every cell of ``nb`` in place; True when any was there."""
+    found = False
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("mlcourse")
+        if isinstance(tags, dict):
+            for key in AUTHORING_ONLY:
+                found = tags.pop(key, None) is not None or found
+    return found
+
+
+def exercise_from_cell(cell: nbformat.NotebookNode, assignment: str, notebook: str, task: str = "") -> Exercise:
     meta = cell.metadata
     grade_id = meta["nbgrader"].get("grade_id", "?")
     tags = meta.get("mlcourse")
@@ -127,7 +188,8 @@ def exercise_from_cell(cell: nbformat.NotebookNode, assignment: str, notebook: s
             f"{assignment}/{notebook}: graded cell {grade_id} has no metadata.mlcourse "
             '{"stage": ..., "tier": ...}; add it in the source notebook'
         )
-    return Exercise(assignment, notebook, grade_id, tags["stage"], int(tags["tier"]), float(meta["nbgrader"]["points"]))
+    return Exercise(assignment, notebook, grade_id, tags["stage"], int(tags["tier"]), float(meta["nbgrader"]["points"]),
+                    task)
 
 
 def read_exercises(notebooks_dir: Path, assignments: list[str] | None = None) -> list[Exercise]:
@@ -136,5 +198,7 @@ def read_exercises(notebooks_dir: Path, assignments: list[str] | None = None) ->
     for assignment in select_assignments(notebooks_dir, assignments):
         for path in assignment.notebooks:
             nb = read_notebook(path)
-            exercises.extend(exercise_from_cell(cell, assignment.id, path.stem) for cell in graded_cells(nb))
+            task = {g: block.id for block in exercise_blocks(nb) for g in block.graded}
+            exercises.extend(exercise_from_cell(cell, assignment.id, path.stem, task.get(cell.metadata["nbgrader"].get(
+                "grade_id"), "")) for cell in graded_cells(nb))
     return exercises

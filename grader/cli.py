@@ -9,7 +9,8 @@
     mlcourse demo                          all of the above on a simulated cohort
     mlcourse rubric check [PATH]           validate a rubric file
     mlcourse lint [NOTEBOOKS_DIR]          check the source notebooks against the course rules
-    mlcourse check [ASSIGNMENT ...]        prove every graded cell fails on the stub, passes solved
+    mlcourse check [ASSIGNMENT ...]        prove every graded cell fails on the stub, passes solved, and every
+                                           listed mistake loses points (--mutants: mutation scores too)
     mlcourse bench inference [--quick]     precision x batch-size benchmark of the course model
 
 A problem the user can fix is printed as one line, ``mlcourse: error: ...``,
@@ -134,25 +135,55 @@ def cmd_notebooks_check(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    from grader.authoring.lint import lint_course
+    from grader.authoring.lint import failing, lint_course
     from grader.assessment.rubric import load_rubric
 
-    problems = lint_course(args.notebooks_dir, load_rubric(args.rubric))
+    found = lint_course(args.notebooks_dir, load_rubric(args.rubric))
+    problems = failing(found)
     for problem in problems:
         print(problem)
+    exempt: dict[tuple[str, int], dict[str, int]] = {}
+    for problem in found:
+        if problem.exempt_until is not None:
+            rules = exempt.setdefault((problem.path.parent.name, problem.exempt_until), {})
+            rules[problem.rule] = rules.get(problem.rule, 0) + 1
+    for (assignment, issue), rules in sorted(exempt.items()):
+        print(f"{assignment}: exempt until issue {issue}: "
+              + ", ".join(f"{count} under {rule}" for rule, count in rules.items()))
     print(f"{len(problems)} problem(s)" if problems else f"{args.notebooks_dir}: clean")
     return 1 if problems else 0
 
 
 def cmd_check(args) -> int:
-    from grader.authoring.selfcheck import check_assignments
+    from grader.assessment.rubric import load_rubric
+    from grader.authoring.selfcheck import check_assignments, mutation_failures
+    from grader.authoring.wrong_answers import try_wrong_answers
 
-    checks = check_assignments(args.notebooks, args.assignments, args.keep, sandbox=_sandboxed(args))
-    for check in checks:
-        print(check.describe())
-    broken = [c for c in checks if not c.ok]
-    print(f"{len(checks) - len(broken)} of {len(checks)} graded cells fail on the stub and pass on the solution")
-    return 1 if broken else 0
+    broken: list = []
+    if not args.mistakes_only:
+        checks = check_assignments(args.notebooks, args.assignments, args.keep, sandbox=_sandboxed(args))
+        for check in checks:
+            print(check.describe())
+        broken = [c for c in checks if not c.ok]
+        print(f"{len(checks) - len(broken)} of {len(checks)} graded cells fail on the stub and pass on the solution")
+    found = try_wrong_answers(args.notebooks, args.assignments, with_mutants=args.mutants or args.sample is not None,
+                              sample=args.sample, jobs=args.jobs, progress=lambda line: print(line, file=sys.stderr))
+    for mistake in found.mistakes:
+        print(mistake.describe())
+    surviving = [m for m in found.mistakes if not m.ok]
+    print(f"{len(found.mistakes) - len(surviving)} of {len(found.mistakes)} mistakes lose points on their exercise")
+    weak: list[str] = []
+    if found.mutation:
+        for score in found.mutation:
+            print(score.describe())
+        weak = mutation_failures(found.mutation, args.notebooks, load_rubric(None))
+        for line in weak:
+            print(line)
+        print(f"mutants: {sum(s.killed for s in found.mutation)} killed of {sum(s.judged for s in found.mutation)} "
+              f"in {found.seconds:.0f} s")
+    if args.json:
+        args.json.write_text(found.to_json())
+    return 1 if broken or surviving or weak else 0
 
 
 def cmd_bench_inference(args) -> int:
@@ -249,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="source notebooks folder")
     p.add_argument("--keep", type=Path, default=None, help="keep the scratch course in this folder")
+    p.add_argument("--mistakes-only", action="store_true",
+                   help="skip nbgrader's stub and solution runs: only the exercises' mistakes (and mutants)")
+    p.add_argument("--mutants", action="store_true", help="also run every generated mutant and print mutation scores")
+    p.add_argument("--sample", type=int, default=None, metavar="N",
+                   help="run a fixed sample of N mutants per solution cell (implies --mutants)")
+    p.add_argument("--jobs", type=int, default=None, help="wrong answers tried at once (default: the CPUs)")
+    p.add_argument("--json", type=Path, default=None, help="write the mistakes and mutation scores as JSON here")
     sandbox_options(p, limits=False)
     p.set_defaults(func=cmd_check)
 

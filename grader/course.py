@@ -21,13 +21,14 @@ import shutil
 import warnings
 from pathlib import Path
 
+import nbformat
 from traitlets.config import Config
 
 from grader.autograde.limits import SandboxLimits
 from grader.autograde.sandbox import find_bwrap
 # Course folders released before grader.autograde existed import it from here: keep the name.
 from grader.autograde.settings import apply_course_settings  # noqa: F401
-from grader.catalogue import TEXT_SUFFIX, Assignment
+from grader.catalogue import TEXT_SUFFIX, Assignment, read_notebook, strip_authoring_metadata
 from grader.errors import CourseError, nbgrader_error
 from grader.files import write_tree
 from grader.paths import NOTEBOOKS_DIR, ensure_venv_on_path
@@ -158,6 +159,10 @@ class Course:
         result = self.api.generate_assignment(assignment_id, force=True, create=True)
         if not result["success"]:
             raise CourseError(f"nbgrader could not release {assignment_id}: {nbgrader_error(result)}")
+        for released in sorted(self.path("release", "", assignment_id).glob("*.ipynb")):
+            nb = read_notebook(released)
+            if strip_authoring_metadata(nb):  # the mistakes an exercise's tests must catch are not the learner's
+                nbformat.write(nb, released)
 
     def is_released(self, assignment_id: str) -> bool:
         return self.path("release", "", assignment_id).is_dir()

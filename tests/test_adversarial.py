@@ -1,7 +1,8 @@
 """The adversarial corpus: hostile and broken submissions of a real course notebook, graded end to end.
 
-Every case below is a learner's submission of ``04_evaluation`` (21 points
-over 12 test cells), built from the released student version. All of them go
+Every case below is a learner's submission of ``04_evaluation`` (every
+expected total is derived from its graded cells), built from the released
+student version. All of them go
 through one ``mlcourse grade`` run -- nbgrader's autograde, in the sandbox,
 into one SQLite gradebook -- and each must end with its expected score and a
 reason a human can read. The run itself must complete (a case that broke a
@@ -34,7 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.catalogue import read_exercises, read_notebook, select_assignments
+from grader.catalogue import read_exercises, read_notebook, select_assignments, solution_cells
 from grader.commands import grade_course
 from grader.course import Course
 from grader.grading import gradebook
@@ -59,6 +60,11 @@ def without(*grade_ids: str) -> float:
     return FULL - sum(points[grade_id] for grade_id in grade_ids)
 
 
+def cells_of(exercise: str) -> tuple[str, ...]:
+    """The graded cells of one exercise (named by its solution cell), in notebook order."""
+    return tuple(e.grade_id for e in EXERCISES if e.exercise_id == exercise)
+
+
 def before(grade_id: str) -> float:
     """The points of the test cells before ``grade_id``: what is kept when that cell and every later one fail."""
     order = [e.grade_id for e in EXERCISES]
@@ -66,7 +72,14 @@ def before(grade_id: str) -> float:
 EVERYTHING = Profile("all", frozenset({1, 2, 3, 4, 5}), "every tier")
 NOTHING = Profile("none", frozenset(), "nothing")
 
-EX2_TESTS = "ex2_confusion_counts_tests"
+#: ex2's graded cells: a hostile confusion_counts fails every one of them.
+EX2_CELLS = cells_of("ex2_confusion_counts")
+EX2_TESTS = EX2_CELLS[0]
+EX5_CELLS = cells_of("ex5_roc_auc_rank")
+#: The last graded cell: where a notebook-wide zero or a dead kernel shows last.
+LAST_TESTS = EXERCISES[-1].grade_id
+#: ex5 answered with the library's own function, which its forbid list names.
+EX5_BY_LIBRARY = "def roc_auc_rank(y_true, scores):\n    return ev.roc_auc(y_true, scores)"
 # The function ex2 asks for, which several cases replace with something hostile.
 EX2 = "def confusion_counts(y_true, y_pred):\n    {body}\n"
 
@@ -150,8 +163,8 @@ def _with_cell_after(nb, grade_id: str, source: str):
 
 
 def _with_spy(nb):
-    """ex8's correct solution, which also prints the hidden test's hand-built frame (only it has a 'region')."""
-    cell = _cells(nb, "ex8_worst_slice")
+    """ex10's correct solution, which also prints the hidden test's hand-built frame (only it has a 'region')."""
+    cell = _cells(nb, "ex10_failing_slices")
     head, rest = cell.source.split("\n", 1)
     cell.source = head + "\n    if 'region' in frame.columns:\n        print('SPY' + '-LEAK', frame.to_string()[:400])\n" + rest
     return nb
@@ -234,8 +247,8 @@ def _forge_metadata(nb):
     meta("ex2_confusion_counts")["nbgrader"].update(grade=True, points=50)      # a solution made a graded cell
     del meta("ex2a_read_confusion_tests")["nbgrader"]["grade_id"]               # a test without its id
     meta("ex5_roc_auc_rank")["nbgrader"]["grade_id"] = 7                        # an id that is not text
-    meta("ex8_worst_slice")["nbgrader"]["schema_version"] = 99                 # a newer nbgrader's
-    meta("ex6_threshold_for_recall_tests")["nbgrader"] = "graded"               # not a mapping
+    meta("ex10_failing_slices")["nbgrader"]["schema_version"] = 99             # a newer nbgrader's
+    meta("ex7_threshold_for_precision_tests")["nbgrader"] = "graded"            # not a mapping
     nb.cells.append(nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {  # a graded cell of one's own
         "grade": True, "grade_id": "bonus", "points": 1000, "solution": False, "locked": False, "schema_version": 3}}))
     copy = nbformat.from_dict(_cells(nb, "ex1_baseline_tests"))                # the same id twice
@@ -252,70 +265,71 @@ CORPUS = [
     Case("unsolved", lambda ctx, learner: _write(ctx, learner, stub(ctx)), 0.0,
          {"ex2_confusion_counts_tests": "not implemented"}),
     # Runaway and resource-hungry code.
-    Case("infinite_loop", with_ex2("while True:\n        pass"), without(EX2_TESTS), {"ex2_confusion_counts_tests": "timed out"}),
+    Case("infinite_loop", with_ex2("while True:\n        pass"), without(*EX2_CELLS), {"ex2_confusion_counts_tests": "timed out"}),
     Case("loop_ignoring_interrupts", with_ex2(
         "import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass"),
-        before(EX2_TESTS), {"ex2_confusion_counts_tests": "timed out", "ex9_cost_threshold_tests": "timed out"}),
-    Case("memory_bomb", with_ex2("hog = bytearray(64 * 2**30)"), without(EX2_TESTS),
+        before(EX2_TESTS), {"ex2_confusion_counts_tests": "timed out", LAST_TESTS: "timed out"}),
+    Case("memory_bomb", with_ex2("hog = bytearray(64 * 2**30)"), without(*EX2_CELLS),
          {"ex2_confusion_counts_tests": "ran out of memory"}),
     Case("fork_bomb", with_ex2(
         "import os, time\n    while True:\n        if os.fork() == 0:\n            time.sleep(20)\n            os._exit(0)"),
-        without(EX2_TESTS), {"ex2_confusion_counts_tests": "error: BlockingIOError"}),
+        without(*EX2_CELLS), {"ex2_confusion_counts_tests": "error: BlockingIOError"}),
     Case("network", with_ex2("import urllib.request\n    return urllib.request.urlopen('http://example.com', timeout=3)"),
-         without(EX2_TESTS), {"ex2_confusion_counts_tests": "error: URLError"}),
-    Case("fill_the_disk", with_ex2("open('big.bin', 'wb').write(b'0' * 100 * 2**20)"), without(EX2_TESTS),
+         without(*EX2_CELLS), {"ex2_confusion_counts_tests": "error: URLError"}),
+    Case("fill_the_disk", with_ex2("open('big.bin', 'wb').write(b'0' * 100 * 2**20)"), without(*EX2_CELLS),
          {"ex2_confusion_counts_tests": "error: OSError"}),
     # Reaching for what the grader must keep away.
-    Case("read_hidden_tests", with_ex2("return open({source!r}).read()"), without(EX2_TESTS),
+    Case("read_hidden_tests", with_ex2("return open({source!r}).read()"), without(*EX2_CELLS),
          {"ex2_confusion_counts_tests": "error: FileNotFoundError"}),
-    Case("read_other_learner", with_ex2("return open({other!r}).read()"), without(EX2_TESTS),
+    Case("read_other_learner", with_ex2("return open({other!r}).read()"), without(*EX2_CELLS),
          {"ex2_confusion_counts_tests": "error: FileNotFoundError"}),
     Case("write_gradebook", with_ex2(
         "import sqlite3\n    sqlite3.connect({gradebook!r}).execute('UPDATE grade SET manual_score = 99')"),
-        without(EX2_TESTS), {"ex2_confusion_counts_tests": "error: OperationalError"}),
-    Case("write_library", with_ex2("open({package!r} + '/evaluation.py', 'w').write('')"), without(EX2_TESTS),
+        without(*EX2_CELLS), {"ex2_confusion_counts_tests": "error: OperationalError"}),
+    Case("write_library", with_ex2("open({package!r} + '/evaluation.py', 'w').write('')"), without(*EX2_CELLS),
          {"ex2_confusion_counts_tests": "error: OSError"}),
     # Test cells deleted, edited or re-typed come back from the gradebook and run.
     Case("deleted_test_unsolved", stub_with(_delete_test), 0.0, {"ex2_confusion_counts_tests": "not implemented"}),
     Case("deleted_test_solved", lambda ctx, learner: _write(ctx, learner, (lambda nb: (_delete_test(nb), nb)[1])(
         solved(ctx))), FULL, {}),
     Case("edited_tests", stub_with(_edit_tests), 0.0, {"ex5_roc_auc_rank_tests": "not implemented"}),
-    Case("retyped_test", stub_with(_retype_test), 0.0, {"ex1_baseline_tests": "NameError"}),
+    Case("retyped_test", stub_with(_retype_test), 0.0, {"ex1_baseline_tests": "not implemented"}),
     # Gaming the tests: zero, with the reason.
     Case("patch_builtins", prepend_to_ex2("import builtins\nbuiltins.abs = lambda x: 0"), 0.0,
-         {"ex9_cost_threshold_tests": TAMPER + "ex2_confusion_counts, line 2: replaces builtins.abs"}),
+         {LAST_TESTS: TAMPER + "ex2_confusion_counts, line 2: replaces builtins.abs"}),
     Case("patch_numpy_testing", prepend_to_ex2("np.testing.assert_allclose = lambda *a, **k: None"), 0.0,
          {"ex1_baseline_tests": "replaces numpy.testing.assert_allclose"}),
     Case("patch_tracebacks", prepend_to_ex2("get_ipython().showtraceback = lambda *a, **k: None"), 0.0,
          {"ex1_baseline_tests": "showtraceback"}),
     Case("patch_in_a_cell_of_its_own", lambda ctx, learner: _write(ctx, learner, _with_cell_after(
         solved(ctx), "ex1_baseline_tests", "import builtins\nbuiltins.abs = lambda x: 0")), 0.0,
-        {"ex9_cost_threshold_tests": "replaces builtins.abs"}),
+        {LAST_TESTS: "replaces builtins.abs"}),
     Case("patch_sys_modules", prepend_to_ex2("import sys\nsys.modules['sklearn.metrics'] = None"), 0.0,
          {"ex1_baseline_tests": "changes sys.modules"}),
     Case("always_equal", with_ex2(
         "class Anything:\n        def __eq__(self, other):\n            return True\n    return Anything()"),
         0.0, {"ex1_baseline_tests": "defines __eq__"}),
     Case("calls_reference_solution", lambda ctx, learner: _write(ctx, learner, solved(
-        ctx, ex6_threshold_for_recall="def threshold_for_recall(y_true, scores, target_recall):\n"
-                                      "    return ev.threshold_for_recall(y_true, scores, target_recall)")),
-        without("ex6_threshold_for_recall_tests"),
-        {"ex6_threshold_for_recall_tests": "mlcourse.evaluation.threshold_for_recall, the library's"}),
+        ctx, ex5_roc_auc_rank=EX5_BY_LIBRARY)), without(*EX5_CELLS),
+        {cell: "mlcourse.evaluation.roc_auc, which this exercise forbids" for cell in EX5_CELLS}),
+    Case("reference_through_a_helper_cell", lambda ctx, learner: _write(ctx, learner, _with_cell_after(
+        solved(ctx, ex5_roc_auc_rank="def roc_auc_rank(y_true, scores):\n    return my_auc(y_true, scores)"),
+        "ex1_baseline_tests", "import mlcourse.evaluation as mine\nmy_auc = mine.roc_auc")), without(*EX5_CELLS),
+        {EX5_CELLS[0]: "uses mlcourse.evaluation.roc_auc, which this exercise forbids"}),
     # Noise and exits.
     Case("stderr_noise", with_ex2(
              "import sys\n    print('debug: counting', file=sys.stderr)\n"
              "    y_true = np.asarray(y_true).astype(bool); y_pred = np.asarray(y_pred).astype(bool)\n"
              "    return (int(np.sum(~y_true & ~y_pred)), int(np.sum(~y_true & y_pred)),"
              " int(np.sum(y_true & ~y_pred)), int(np.sum(y_true & y_pred)))"), FULL, {}),
-    Case("sys_exit", with_ex2("import sys\n    sys.exit(3)"), without(EX2_TESTS), {"ex2_confusion_counts_tests": "SystemExit"}),
+    Case("sys_exit", with_ex2("import sys\n    sys.exit(3)"), without(*EX2_CELLS), {"ex2_confusion_counts_tests": "SystemExit"}),
     Case("os_exit", lambda ctx, learner: _write(ctx, learner, solved(
         ctx, ex5_roc_auc_rank="def roc_auc_rank(y_true, scores):\n    import os\n    os._exit(1)")),
         before("ex5_roc_auc_rank_tests"),
-        {"ex5_roc_auc_rank_tests": "the kernel died", "ex9_cost_threshold_tests": "the kernel died"}),
-    Case("huge_output", lambda ctx, learner: _write(ctx, learner, solved(
-        ctx, ex1_baseline="for _i in range(200_000):\n    print('spam', _i)\n"
-                          "baseline_accuracy = float(np.mean(tx['is_fraud'].to_numpy() == 0))\nbaseline_recall = 0.0")),
-        FULL, {}),
+        {"ex5_roc_auc_rank_tests": "the kernel died", LAST_TESTS: "the kernel died"}),
+    Case("huge_output", lambda ctx, learner: _write(ctx, learner, (lambda nb: (_cells(nb, "ex1_baseline").update(
+        source="for _i in range(200_000):\n    print('spam', _i)\n" + _cells(nb, "ex1_baseline").source), nb)[1])(
+        solved(ctx))), FULL, {}),
     Case("spy_on_hidden_data", lambda ctx, learner: _write(ctx, learner, _with_spy(solved(ctx))), FULL, {}),
     # Broken files.
     Case("not_json", lambda ctx, learner: _write(ctx, learner, raw="{ this is not a notebook"), 0.0,
@@ -334,9 +348,8 @@ CORPUS = [
         solved(ctx))), FULL, {}),
     Case("stripped_and_calls_reference", lambda ctx, learner: _write(ctx, learner, (
         lambda nb: (_strip_metadata(nb), nb)[1])(solved(
-            ctx, ex6_threshold_for_recall="def threshold_for_recall(y_true, scores, target_recall):\n"
-                                          "    return ev.threshold_for_recall(y_true, scores, target_recall)"))),
-        without("ex6_threshold_for_recall_tests"), {"ex6_threshold_for_recall_tests": "the library's reference solution"}),
+            ctx, ex5_roc_auc_rank=EX5_BY_LIBRARY))), without(*EX5_CELLS),
+        {EX5_CELLS[0]: "which this exercise forbids"}),
     Case("metadata_not_a_mapping", lambda ctx, learner: _write(ctx, learner, raw=json.dumps(
         (lambda nb: (_cells(nb, "ex2_confusion_counts").__setitem__("metadata", []), nb)[1])(solved(ctx)))),
          0.0, {"ex1_baseline_tests": "metadata is not a JSON object"}),
@@ -381,7 +394,7 @@ CORPUS = [
     Case("plants_links", prepend_to_ex2(PLANT_LINKS), FULL, {}),
     Case("litters_its_folder", prepend_to_ex2(LITTER), FULL, {}),
     Case("reads_its_own_notebook", with_ex2(f"return open({ASSIGNMENT + '.ipynb'!r}).read().count('HIDDEN')"),
-         without(EX2_TESTS), {"ex2_confusion_counts_tests": "error: FileNotFoundError"}),
+         without(*EX2_CELLS), {"ex2_confusion_counts_tests": "error: FileNotFoundError"}),
     Case("prints_the_environment", prepend_to_ex2("import os\nprint(sorted(os.environ.items()))"), FULL, {}),
 ]
 
@@ -518,14 +531,16 @@ def test_feedback_keeps_hidden_tests_and_data_hidden(corpus, project_root):
               if len(line.strip()) > 15]
     # Lines that the released notebook shows anyway (a helper repeated in a visible test) are not secrets.
     released = "\n".join(c.source for c in corpus["ctx"]["released"].cells)
-    hidden = [line for line in hidden if line not in released]
+    # Nor is the learner's own code: a solution line that a hidden reference happens to repeat is theirs to see.
+    solutions = "\n".join(cell.source for cell in solution_cells(source).values())
+    hidden = [line for line in hidden if line not in released and line not in solutions]
     assert len(hidden) > 10
     for page in pages:
         text = _page_text(page)
         assert not [line for line in hidden if line in text], f"hidden test code in {page}"
         # The learner's own code is theirs to see; what it printed inside a hidden test is not.
         assert "SPY-LEAK" not in text and "hand-built frame" not in text
-        assert "_expected_worst(tx" in text, "the visible tests stay in the feedback"
+        assert "_got = failing_slices(tx" in text, "the visible tests stay in the feedback"
     # The spy really ran: the instructor's autograded copy shows what it printed.
     autograded = course.path("autograded", "spy_on_hidden_data", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
     assert "SPY-LEAK" in autograded.read_text()

@@ -29,6 +29,7 @@ from grader.course import Course
 from grader.grading import gradebook
 from grader.grading.gradebook import learner_outcomes, read_gradebook
 from grader.assessment.proficiency import assess
+from grader.authoring.rules import COPY_PASTE, exempt, load_exemptions
 from grader.authoring.simulate import DEMO_COHORT, substitute_solutions
 from capstone_weak import WEAK_CAPSTONE
 
@@ -72,11 +73,29 @@ def test_submitted_solutions_score_full_points(outcomes):
 def test_simulated_profiles_reach_their_tier_as_level(demo, rubric):
     results = {r.learner: r for r in assess_cohort(demo["course"], rubric)}
     stages = {ex.stage for ex in read_exercises(demo["course"].notebooks_dir)}
-    for profile in DEMO_COHORT:
+    solvers = [p for p in DEMO_COHORT if not p.pastes]
+    for profile in solvers:
         for stage in stages:
             expected = max(profile.by_stage.get(stage, profile.tiers))
             assert results[profile.learner].levels[stage] == expected, (profile.learner, stage)
-    assert len({tuple(results[p.learner].levels.values()) for p in DEMO_COHORT}) == len(DEMO_COHORT)
+    assert len({tuple(results[p.learner].levels.values()) for p in solvers}) == len(solvers)
+
+
+def test_the_copy_paste_learner_earns_no_role_and_no_stage_above_level_2(demo, rubric):
+    """copycat pastes the nearest readable thing into every exercise: no verdict, and no stage above level 2
+    except the stages whose modules are still exempt from the copy-paste rule (notebooks/exemptions.yaml)."""
+    [copycat] = [p for p in DEMO_COHORT if p.pastes]
+    result = {r.learner: r for r in assess_cohort(demo["course"], rubric)}[copycat.learner]
+    assert result.verdict is None
+    exemptions = load_exemptions(demo["course"].notebooks_dir)
+    modules = {ex.stage: ex.assignment for ex in read_exercises(demo["course"].notebooks_dir)
+               if ex.assignment != rubric.capstone_assignment}
+    held = {stage for stage, module in modules.items() if not exempt(exemptions, module, COPY_PASTE)}
+    assert held, "no stage is held to the copy-paste rule yet"
+    above = {stage: result.levels[stage] for stage in held if result.levels[stage] > 2}
+    assert not above, f"stages a copy-paste learner passes above level 2: {above}"
+    page = demo["reports"].learner_pages[copycat.learner].read_text()
+    assert "Does not yet meet the requirements of any role." in page
 
 
 def test_a_broken_submission_is_recorded_and_the_run_goes_on(demo, outcomes):

@@ -63,6 +63,36 @@ def test_a_reference_is_only_forbidden_where_declared():
     assert check_solution("ex", source, ALIASES, forbidden=()) == []
 
 
+LIBRARY_FORBID = ("sklearn.metrics.roc_auc_score", "sklearn.linear_model.LogisticRegression", "mlcourse.calibration")
+
+REACHED_ANOTHER_WAY = {
+    "attribute chain on the package": "import sklearn.metrics\nauc = sklearn.metrics.roc_auc_score([0, 1], [0.1, 0.9])",
+    "bare package import, chain later": "import sklearn\nf = sklearn.metrics.roc_auc_score",
+    "private module that defines it": "from sklearn.metrics._ranking import roc_auc_score as r",
+    "bound to a new name first": "import sklearn.metrics as m\nscore = m.roc_auc_score\nscore([0, 1], [0.1, 0.9])",
+    "estimator as a pipeline step": ("from sklearn.pipeline import Pipeline\nimport sklearn.linear_model as lm\n"
+                                     "model = Pipeline([('clf', lm.LogisticRegression())])"),
+    "estimator inside make_pipeline": ("from sklearn.pipeline import make_pipeline\n"
+                                       "from sklearn.linear_model import LogisticRegression\n"
+                                       "model = make_pipeline(LogisticRegression(max_iter=50))"),
+    "a forbidden module, any function of it": "from mlcourse import calibration as cal\np = cal.PlattCalibrator()",
+    "a forbidden module imported whole": "import mlcourse.calibration\nx = mlcourse.calibration.PlattCalibrator",
+    "getattr with a constant on an alias": "import sklearn.metrics as m\nf = getattr(m, 'roc_auc_score')",
+}
+
+
+@pytest.mark.parametrize("way", sorted(REACHED_ANOTHER_WAY))
+def test_a_forbidden_name_is_caught_however_it_is_reached(way):
+    findings = check_solution("ex5", REACHED_ANOTHER_WAY[way], {}, LIBRARY_FORBID)
+    assert any("forbids" in f.message for f in findings), (way, [str(f) for f in findings])
+
+
+def test_allowed_neighbours_of_a_forbidden_name_stay_allowed():
+    allowed = ("import sklearn.metrics as m\nf = m.average_precision_score\nimport mlcourse.calibration\n"
+               "from sklearn.linear_model import Ridge\nimport numpy as np\nx = np.mean([1.0])")
+    assert check_solution("ex5", allowed, {}, LIBRARY_FORBID) == []
+
+
 def test_aliases_follow_import_forms():
     aliases = module_aliases(["import numpy as np", "import os.path", "from mlcourse import evaluation as ev",
                               "from mlcourse.evaluation import binary_counts"])
@@ -121,3 +151,33 @@ def test_cells_a_learner_adds_or_edits_are_checked_too():
     # A test cell is the grader's (nbgrader restores it), so it is not judged here.
     submitted.cells[-1].source = "import builtins\nbuiltins.len = len"
     assert len(check_notebook(submitted, source)) == 2
+
+
+def test_a_helper_cell_that_calls_what_an_exercise_forbids_costs_that_exercise():
+    """Forbid lists reach beyond solution cells: a cell the learner adds or edits may not call the answer either,
+    while the course's own demo cells, unchanged, may use the library freely."""
+    import nbformat
+
+    from grader.autograde.integrity import check_notebook
+
+    solution_meta = {"nbgrader": {"solution": True, "grade_id": "ex5_auc"},
+                     "mlcourse": {"stage": "evaluation", "tier": 3, "forbid": ["sklearn.metrics.roc_auc_score"]}}
+    demo = "from sklearn.metrics import roc_auc_score\ndemo_auc = roc_auc_score([0, 1], [0.2, 0.8])"
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(demo),
+                                             nbformat.v4.new_code_cell("def auc(y, s):\n    pass", metadata=solution_meta)])
+    assert check_notebook(source, source) == []
+    submitted = nbformat.from_dict(source)
+    submitted.cells.insert(1, nbformat.v4.new_code_cell("import sklearn.metrics as m\nhelper = m.roc_auc_score"))
+    submitted.cells[2].source = "def auc(y, s):\n    return helper(y, s)"
+    findings = check_notebook(submitted, source)
+    assert [(f.grade_id, f.forbidden) for f in findings] == [("ex5_auc", True)]
+    assert findings[0].message.startswith("uses helper from cell 2, which uses sklearn.metrics.roc_auc_score")
+    # Through a second added cell that builds on the first: still the exercise's finding.
+    submitted.cells.insert(2, nbformat.v4.new_code_cell("def wrapped(y, s):\n    return helper(y, s)"))
+    submitted.cells[3].source = "def auc(y, s):\n    return wrapped(y, s)"
+    [finding] = check_notebook(submitted, source)
+    assert finding.grade_id == "ex5_auc" and "uses wrapped from cell 3, which builds on" in finding.message
+    # A demo cell edited to experiment, whose names no solution uses, costs nothing.
+    submitted.cells[0].source = demo + "\nprint(demo_auc)"
+    submitted.cells[3].source = "def auc(y, s):\n    return 0.5"
+    assert check_notebook(submitted, source) == []

@@ -233,3 +233,17 @@ def test_reliability_undefined_cases():
     # Everyone has the same total although items vary: zero total variance.
     swapped = np.array([[1, 0], [0, 1], [1, 0]], dtype=float)
     assert reliability(swapped, np.ones(2), "s").coefficient is None
+
+
+def test_an_item_most_learners_who_master_the_next_tier_fail_is_flagged():
+    from grader.assessment.item_analysis import OUT_OF_ORDER
+
+    # Items: a tier-1 item that the two learners who master tier 2 both fail, and a sound tier-1 item.
+    scores = np.array([[0, 1], [0, 1], [1, 1], [1, 0]], dtype=float)
+    masters_next = np.array([[True, True], [True, True], [False, False], [False, False]])
+    items = analyse_items(scores, np.ones(2), ["a", "b"], ["s", "s"], [1, 1], masters_next)
+    assert OUT_OF_ORDER in items[0].flags and OUT_OF_ORDER not in items[1].flags
+    # With a single such learner there is too little evidence to flag anything.
+    one = np.array([[True, True], [False, False], [False, False], [False, False]])
+    assert all(OUT_OF_ORDER not in i.flags for i in analyse_items(scores, np.ones(2), ["a", "b"], ["s", "s"],
+                                                                  [1, 1], one))

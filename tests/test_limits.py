@@ -21,11 +21,15 @@ from grader.cli import build_parser, limits_from
 ODD = 7_919  # a value no default has
 
 
+@pytest.fixture(scope="module")
+def grade_help() -> str:
+    return subprocess.run([sys.executable, "-m", "grader.cli", "grade", "--help"], capture_output=True,
+                          text=True, check=True).stdout
+
+
 @pytest.mark.parametrize("limit", LIMITS, ids=lambda limit: limit.name)
-def test_each_limit_is_an_option_of_grade_with_its_default_in_the_help(limit):
-    help_text = subprocess.run([sys.executable, "-m", "grader.cli", "grade", "--help"], capture_output=True,
-                               text=True, check=True).stdout
-    assert limit.option in help_text
+def test_each_limit_is_an_option_of_grade_with_its_default_in_the_help(limit, grade_help):
+    assert limit.option in grade_help
     args = build_parser().parse_args(["grade", "subs", limit.option, str(ODD)])
     assert getattr(limits_from(args), limit.name) == ODD
     others = {entry.name for entry in LIMITS} - {limit.name}

@@ -7,6 +7,7 @@ text edited without regenerating its notebook, fails it.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -304,3 +305,46 @@ def test_a_release_never_carries_the_text_source_to_learners(tmp_path):
     released = course.release(assignment)
     carried = sorted(p.relative_to(course.root) for p in course.root.rglob(f"*{TEXT_SUFFIX}"))
     assert carried == [] and (released / "09_feedback.ipynb").is_file()
+
+
+MISTAKE_TEXT = '''# %% id="ex1" mlcourse={"stage": "evaluation", "tier": 3} nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def f(x):
+    ### BEGIN SOLUTION
+    return x + 1
+    ### END SOLUTION
+
+# %% id="ex1-mistake-none" mistake={"why": "returns x unchanged"}
+def f(x):
+    return x
+
+# %% id="ex1-mistake-demo" mistake={"readable": "demo cell code-1", "why": "the demo's double"}
+def f(x):
+    return 2 * x
+
+# %% id="ex1-tests"
+assert f(1) == 2
+'''
+
+
+def test_mistake_cells_fold_into_their_solution_cell_and_come_back_the_same():
+    nb = notebook_from_string(MISTAKE_TEXT)
+    assert [c.id for c in nb.cells] == ["ex1", "ex1-tests"]
+    assert nb.cells[0].metadata["mlcourse"]["mistakes"] == [
+        {"id": "ex1-mistake-none", "why": "returns x unchanged", "code": "def f(x):\n    return x"},
+        {"id": "ex1-mistake-demo", "readable": "demo cell code-1", "why": "the demo's double",
+         "code": "def f(x):\n    return 2 * x"}]
+    assert notebook_from_string(text_from_notebook(nb)) == nb
+    assert "ex1-mistake-demo" in text_from_notebook(nb) and "mistakes" not in text_from_notebook(nb)
+
+
+@pytest.mark.parametrize(("change", "complaint"), [
+    (lambda t: t.replace('mistake={"why": "returns x unchanged"}', 'mistake={"because": "x"}'), 'needs a JSON object with a "why"'),
+    (lambda t: t.replace('# %% id="ex1-tests"', '# %% [markdown] id="md"\n# Text.\n\n# %% id="ex1-tests" mistake={"why": "late"}'),
+     "must directly follow the solution cell"),
+    (lambda t: t.replace('mistake={"why": "returns x unchanged"}', 'mistake={"why": "w", "code": "c"}'),
+     "the mistake's code is the cell's body"),
+])
+def test_a_misplaced_or_malformed_mistake_cell_is_an_error_naming_its_line(change, complaint):
+    with pytest.raises(CourseError, match=re.escape(complaint)) as error:
+        notebook_from_string(change(MISTAKE_TEXT), where="04.pct.py")
+    assert re.match(r"04\.pct\.py:\d+: ", str(error.value))

@@ -157,3 +157,65 @@ def test_capstone_points_never_change_a_stage_level(rubric):
     assert without.levels == with_capstone.levels and set(without.levels.values()) == {5}
     stages_only = assess("c", outcomes({"capstone": 1.0}, catalogue()), rubric)
     assert set(stages_only.levels.values()) == {0} and stages_only.capstone.passed
+
+
+def _tier(points: list[float], failed: set[int], rubric, earned_on_failed: float = 0.0):
+    """One tier of the evaluation stage: cells worth ``points``; those at ``failed`` earn ``earned_on_failed``."""
+    from grader.assessment.proficiency import score_stage
+
+    cells = [Exercise("04_evaluation", "04_evaluation", f"c{i}", "evaluation", 1, p, task=f"ex{i // 2}")
+             for i, p in enumerate(points)]
+    result = score_stage("evaluation", [Outcome(c, c.points * (earned_on_failed if i in failed else 1.0))
+                                        for i, c in enumerate(cells)], rubric.mastery)
+    return result.tiers[0]
+
+
+@pytest.mark.parametrize(("points", "failed", "mastered"), [
+    ([1, 1, 1, 1], {0}, True),            # one slip among four: 75% anyway
+    ([3, 1, 1, 1], {0}, True),            # one slip among four, even the biggest cell: forgiven (50% of points)
+    ([3, 1, 1, 1, 1], {0}, True),
+    ([1, 1, 1], {0}, False),              # three cells: 67%, and too few cells for a forgiven slip
+    ([3, 3, 1, 1], {0, 1}, False),        # two slips: 25%
+    ([5, 5, 1, 1], {2, 3}, False),        # 83% of the points, but half the cells failed
+    ([10, 1, 1, 1], {1, 2, 3}, False),    # 77% of the points, three of four cells failed
+    ([2, 2, 2, 2, 2, 2], {0}, True),
+    ([1, 1], {0}, False),
+])
+def test_one_slip_is_forgiven_but_never_a_gap(rubric, points, failed, mastered):
+    assert _tier(points, failed, rubric).mastered is mastered
+
+
+def test_a_tier_with_half_its_cells_failed_says_so(rubric):
+    tier = _tier([5, 5, 1, 1], {2, 3}, rubric)
+    assert tier.describe() == "tier 1 at 83%, but 2 of its 4 cells failed"
+
+
+@settings(max_examples=150, deadline=None)
+@given(points=st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=1, max_size=7),
+       earned=st.data())
+def test_the_mastery_rule_never_passes_half_failed_and_never_drops_with_more_points(rubric, points, earned):
+    from grader.assessment.proficiency import TierResult
+
+    cells = [Exercise("a", "a", f"c{i}", "evaluation", 1, p) for i, p in enumerate(points)]
+    shares = earned.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=len(cells), max_size=len(cells)))
+    more = [min(1.0, s + earned.draw(st.sampled_from([0.0, 0.5]))) for s in shares]
+    rule = rubric.mastery
+
+    def tier(fractions):
+        return TierResult(tuple(Outcome(c, c.points * f) for c, f in zip(cells, fractions)), rule.fraction,
+                          tier=1, rule=rule)
+
+    before, after = tier(shares), tier(more)
+    if before.mastered:
+        assert after.mastered
+        assert before.failed_cells < rule.max_failed_fraction * len(cells)
+
+
+def test_the_evidence_line_counts_cells_and_exercises_up_to_the_level(rubric):
+    cells = [Exercise("04_evaluation", "04_evaluation", f"t{t}_{k}", "evaluation", t, 1.0, task=f"ex{t}_{k // 2}")
+             for t in (1, 2, 3) for k in range(4)]
+    failed = {"t2_0"}
+    stage = assess("x", [Outcome(c, 0.0 if c.grade_id in failed or c.tier == 3 else 1.0) for c in cells],
+                   rubric).stages["evaluation"]
+    assert stage.level == 2
+    assert stage.evidence() == "level 2: 7 of 8 cells at tiers 1-2, from 4 exercises"

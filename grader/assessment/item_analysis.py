@@ -34,6 +34,10 @@ import numpy as np
 EASY_ABOVE = 0.9  # difficulty above this: "too easy"
 HARD_BELOW = 0.2  # difficulty below this: "too hard"
 DISCRIMINATES_FROM = 0.2  # discrimination below this (or undefined): "does not discriminate"
+#: "failed by those who master the next tier": more than this share of the learners who master the tier above
+#: an item fail it (an item out of order, or broken), once at least NEXT_TIER_LEARNERS such learners exist.
+NEXT_TIER_FAIL_ABOVE, NEXT_TIER_LEARNERS = 0.5, 2
+OUT_OF_ORDER = "failed by most who master the next tier"
 
 # nbgrader points are floats; a score a rounding error above its points (or
 # below zero) is still a valid score, and a pass/fail item may have been
@@ -58,7 +62,7 @@ class ItemStats:
     learners: int  # number of learners (rows)
     difficulty: float  # mean over learners of earned/points, in [0, 1]
     discrimination: float | None  # corrected item-total (item-rest) Pearson correlation
-    flags: tuple[str, ...]  # any of "too easy", "too hard", "does not discriminate", in that order
+    flags: tuple[str, ...]  # any of "too easy", "too hard", "does not discriminate", OUT_OF_ORDER, in that order
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,8 @@ class Reliability:
     method: str  # "KR-20" when every item is scored 0 or full points only, else "Cronbach's alpha"
 
 
-def analyse_items(scores: np.ndarray, points: np.ndarray, refs, stages, tiers) -> list[ItemStats]:
+def analyse_items(scores: np.ndarray, points: np.ndarray, refs, stages, tiers,
+                  masters_next_tier: np.ndarray | None = None) -> list[ItemStats]:
     """Difficulty, discrimination and flags of every item.
 
     ``scores``: learners x items array of points earned; ``points``: length-items
@@ -82,6 +87,11 @@ def analyse_items(scores: np.ndarray, points: np.ndarray, refs, stages, tiers) -
     * discrimination_j = pearson_r(f_j, rest_j) with f_j = scores[:, j] / points[j]
       and rest_j = sum over the other items k != j of f_k; None when f_j or rest_j
       has zero variance, or with fewer than 3 learners.
+
+    ``masters_next_tier`` (learners x items, bool, optional): whether learner
+    ``i`` mastered the tier above item ``j`` in its stage. An item that more than
+    :data:`NEXT_TIER_FAIL_ABOVE` of those learners did not get full points on is
+    flagged :data:`OUT_OF_ORDER`.
 
     Returns one :class:`ItemStats` per item, in column order. Raises ValueError
     on malformed input or when there are no learners.
@@ -109,7 +119,7 @@ def analyse_items(scores: np.ndarray, points: np.ndarray, refs, stages, tiers) -
                 learners=learners,
                 difficulty=difficulty,
                 discrimination=discrimination,
-                flags=_flags(difficulty, discrimination),
+                flags=_flags(difficulty, discrimination) + _order_flag(fractions[:, j], masters_next_tier, j),
             )
         )
     return result
@@ -225,6 +235,16 @@ def _flags(difficulty: float, discrimination: float | None) -> tuple[str, ...]:
     if discrimination is None or discrimination < DISCRIMINATES_FROM:
         flags.append("does not discriminate")
     return tuple(flags)
+
+
+def _order_flag(fractions: np.ndarray, masters_next_tier: np.ndarray | None, j: int) -> tuple[str, ...]:
+    if masters_next_tier is None:
+        return ()
+    masters = np.asarray(masters_next_tier, dtype=bool)[:, j]
+    if masters.sum() < NEXT_TIER_LEARNERS:
+        return ()
+    failed = fractions[masters] < 1.0 - _TOLERANCE
+    return (OUT_OF_ORDER,) if failed.mean() > NEXT_TIER_FAIL_ABOVE else ()
 
 
 def _is_dichotomous(fractions: np.ndarray) -> bool:

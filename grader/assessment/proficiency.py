@@ -2,9 +2,13 @@
 
 Semantics (all numbers come from the rubric):
 
-* A stage's level is the highest tier ``t`` such that the learner earned at
-  least ``mastery_fraction`` of the points at *every* tier ``1..t`` of that
-  stage. A tier without exercises cannot be demonstrated, so it caps the level.
+* A stage's level is the highest tier ``t`` such that the learner mastered
+  *every* tier ``1..t`` of that stage. A tier is mastered under the rubric's
+  :class:`~grader.assessment.rubric.MasteryRule`: fewer than
+  ``max_failed_fraction`` of its graded cells failed, and either
+  ``mastery_fraction`` of its points earned or, in a tier of at least
+  ``slip_from_cells`` cells, no more than ``slip_cells`` failed. A tier without
+  exercises cannot be demonstrated, so it caps the level.
 * The capstone assignment's exercises count only towards the capstone rule
   (passed at ``capstone.pass_fraction`` of its points), never towards a stage level.
 * A role is met when all of its requirements are met; the verdict is the
@@ -13,8 +17,9 @@ Semantics (all numbers come from the rubric):
   how much, and which exercises would close it.
 
 Earning more points never lowers a level or the verdict: each tier fraction
-grows with points, a level is a minimum over tier tests, and every requirement
-is a threshold on levels or on the capstone fraction.
+grows with points and the failed cells only shrink, a level is a minimum over
+tier tests, and every requirement is a threshold on levels or on the capstone
+fraction.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from grader.assessment.rubric import CapstoneRule, LevelRule, Role, Rubric
+from grader.assessment.rubric import CapstoneRule, LevelRule, MasteryRule, Role, Rubric
 
 TIERS = (1, 2, 3, 4, 5)
 # Points are floats from nbgrader; compare fractions with a little slack so
@@ -40,6 +45,12 @@ class Exercise:
     stage: str
     tier: int
     points: float
+    task: str = ""  # the exercise this cell judges: its first solution cell's grade_id (see catalogue.exercise_blocks)
+
+    @property
+    def exercise_id(self) -> str:
+        """The exercise this graded cell belongs to (several cells can judge one exercise)."""
+        return self.task or self.grade_id
 
     @property
     def ref(self) -> str:
@@ -112,15 +123,34 @@ class PointShare:
 @dataclass(frozen=True)
 class TierResult(PointShare):
     tier: int = 0
+    rule: MasteryRule | None = None  # None: mastered at required_fraction of the points, nothing else
+
+    @property
+    def failed_cells(self) -> int:
+        return sum(1 for o in self.outcomes if not o.complete)
+
+    @property
+    def slip_forgiven(self) -> bool:
+        """Mastered by the slip rule rather than by the share of points."""
+        rule = self.rule
+        return (rule is not None and not self.reached and self._below_failed_limit()
+                and len(self.outcomes) >= rule.slip_from_cells and self.failed_cells <= rule.slip_cells)
+
+    def _below_failed_limit(self) -> bool:
+        rule = self.rule
+        return rule is None or self.failed_cells < rule.max_failed_fraction * len(self.outcomes) - _EPS
 
     @property
     def mastered(self) -> bool:
-        return self.reached
+        return self.possible > 0 and ((self.reached and self._below_failed_limit()) or self.slip_forgiven)
 
     def describe(self) -> str:
         """``tier 3 at 50%, needs 70%``, or why the tier cannot be mastered."""
         if not self.possible:
             return f"tier {self.tier} has no exercises in this course release"
+        if self.reached and not self._below_failed_limit():
+            return (f"tier {self.tier} at {self.fraction:.0%}, but {self.failed_cells} of its {len(self.outcomes)} "
+                    f"cells failed")
         return f"tier {self.tier} at {self.fraction:.0%}, needs {self.required_fraction:.0%}"
 
 
@@ -151,6 +181,15 @@ class StageResult:
             for o in tier.outcomes
             if not o.complete
         )
+
+    def evidence(self) -> str:
+        """What the level rests on: ``level 4: 11 of 12 cells at tiers 1-4, from 7 exercises``."""
+        counted = [o for tier in self.tiers if tier.tier <= max(self.level, 1) for o in tier.outcomes]
+        passed = sum(1 for o in counted if o.complete)
+        exercises = len({(o.exercise.assignment, o.exercise.exercise_id) for o in counted})
+        span = "tier 1" if self.level <= 1 else f"tiers 1-{self.level}"
+        return (f"level {self.level}: {passed} of {len(counted)} cells at {span}, "
+                f"from {exercises} exercise{'s' if exercises != 1 else ''}")
 
     def shortfall(self) -> str:
         """``now level 2; tier 3 at 50%, needs 70%``: where the stage stands and what blocks it."""
@@ -232,13 +271,13 @@ class Proficiency:
         return lines
 
 
-def score_stage(stage: str, outcomes: Iterable[Outcome], mastery_fraction: float) -> StageResult:
+def score_stage(stage: str, outcomes: Iterable[Outcome], rule: MasteryRule) -> StageResult:
     """Group one stage's outcomes by tier and wrap them as a :class:`StageResult`."""
     by_tier: dict[int, list[Outcome]] = {tier: [] for tier in TIERS}
     for outcome in outcomes:
         if outcome.exercise.stage == stage:
             by_tier[outcome.exercise.tier].append(outcome)
-    return StageResult(stage, tuple(TierResult(tuple(by_tier[t]), mastery_fraction, tier=t) for t in TIERS))
+    return StageResult(stage, tuple(TierResult(tuple(by_tier[t]), rule.fraction, tier=t, rule=rule) for t in TIERS))
 
 
 def score_capstone(outcomes: Iterable[Outcome], rubric: Rubric) -> CapstoneResult:
@@ -314,7 +353,7 @@ def assess(learner: str, outcomes: Sequence[Outcome], rubric: Rubric) -> Profici
     # The capstone counts towards the Staff rule only: a stage level always
     # means the same set of stage exercises, whether or not a release ships the capstone.
     stage_outcomes = [o for o in outcomes if o.exercise.assignment != rubric.capstone_assignment]
-    stages = {s: score_stage(s, stage_outcomes, rubric.mastery_fraction) for s in rubric.stage_ids}
+    stages = {s: score_stage(s, stage_outcomes, rubric.mastery) for s in rubric.stage_ids}
     capstone = score_capstone(outcomes, rubric)
     roles = tuple(check_role(role, stages, capstone) for role in rubric.roles)
     return Proficiency(learner, stages, capstone, roles, rubric)

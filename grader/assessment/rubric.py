@@ -64,6 +64,27 @@ class Role:
 
 
 @dataclass(frozen=True)
+class MasteryRule:
+    """When a tier counts as mastered (``rubrics/proficiency.yaml`` explains the rule in words)."""
+
+    fraction: float             # share of the tier's points that masters it
+    max_failed_fraction: float  # a tier with this share of its cells failed, or more, is never mastered
+    slip_cells: int             # ... but this many failed cells are forgiven
+    slip_from_cells: int        # ... in a tier of at least this many cells
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The least evidence a stage notebook gives per tier, and the mutation score its exercises reach."""
+
+    min_cells_per_tier: int
+    min_exercises_per_tier: int
+    exercises_from_tier: int
+    mutation_score: float
+    mutation_from_tier: int
+
+
+@dataclass(frozen=True)
 class Rubric:
     title: str
     mastery_fraction: float
@@ -73,6 +94,8 @@ class Rubric:
     capstone_pass_fraction: float
     roles: tuple[Role, ...]  # lowest first
     source: Path
+    mastery: MasteryRule
+    evidence: Evidence
 
     @property
     def stage_ids(self) -> tuple[str, ...]:
@@ -201,4 +224,7 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
         capstone_pass_fraction=float(data["capstone"]["pass_fraction"]),
         roles=_build_roles(data, path, stage_ids, key_areas),
         source=path,
+        mastery=MasteryRule(float(data["mastery_fraction"]), float(data["mastery"]["max_failed_fraction"]),
+                            int(data["mastery"]["slip"]["cells"]), int(data["mastery"]["slip"]["from_cells"])),
+        evidence=Evidence(**data["evidence"]),
     )

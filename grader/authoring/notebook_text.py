@@ -46,6 +46,10 @@ _LAYOUT_METADATA = ("skipline", "noskipline", "cell_marker", "lines_to_next_cell
 _UNREADABLE_HEADER = ("incorrectly_encoded_metadata", "title")
 _CELL_MARKER = re.compile(r"^\s*#\s*%%(?:\s.*)?$")
 _OPTION_KEY = re.compile(r"(?:^|\s)([A-Za-z_][\w.-]*)=")
+#: A text cell whose header carries ``mistake={...}`` is a wrong answer to the solution cell before it.
+MISTAKE_KEY = "mistake"
+#: Where the source notebook keeps them: ``metadata.mlcourse.mistakes`` of the solution cell.
+MISTAKES = "mistakes"
 _CELL_FIELDS = ("cell_type", "source", "metadata", "outputs", "execution_count", "attachments")
 
 
@@ -108,6 +112,9 @@ def notebook_from_string(text: str, where: str = "<text>") -> nbformat.NotebookN
         if cell_id in seen:
             raise CourseError(f"{at}: cell id {cell_id!r} is used twice (first at {seen[cell_id]})")
         seen[cell_id] = at
+        if MISTAKE_KEY in metadata:
+            _fold_mistake(cells, cell, cell_id, metadata, at)
+            continue
         cells.append(_new_cell(cell.cell_type, cell.source, cell_id, metadata, at))
     metadata = {k: v for k, v in parsed.metadata.items() if k != "jupytext"}
     nb = v4.new_notebook(cells=cells, metadata=metadata)
@@ -118,6 +125,29 @@ def notebook_from_string(text: str, where: str = "<text>") -> nbformat.NotebookN
         raise CourseError(f"{where}: the notebook it generates is not valid nbformat {NBFORMAT}.{NBFORMAT_MINOR}: "
                           f"{str(exc).splitlines()[0]}") from None
     return nb
+
+
+def _fold_mistake(cells: list, cell, cell_id: str, metadata: dict, at: str) -> None:
+    """Move a mistake cell into ``metadata.mlcourse.mistakes`` of the solution cell it follows.
+
+    A mistake is a wrong answer the exercise's tests must catch, written as
+    the whole cell a learner would submit. It lives in the source notebook's
+    metadata, never as a cell, so no release can show it.
+    """
+    mistake = metadata[MISTAKE_KEY]
+    if cell.cell_type != "code" or set(metadata) != {MISTAKE_KEY}:
+        raise CourseError(f"{at}: a mistake cell is a code cell whose header holds only its id and "
+                          f'mistake={{"why": ...}}')
+    if not isinstance(mistake, dict) or not isinstance(mistake.get("why"), str) or not mistake["why"].strip():
+        raise CourseError(f'{at}: mistake= needs a JSON object with a "why" that says what the mistake is')
+    if "code" in mistake or "id" in mistake:
+        raise CourseError(f"{at}: the mistake's code is the cell's body and its id the cell's id, not keys of mistake=")
+    owner = cells[-1] if cells else None
+    if owner is None or not owner.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        raise CourseError(f"{at}: a mistake cell must directly follow the solution cell it belongs to "
+                          f"(or another mistake cell of it)")
+    tags = owner.metadata.setdefault("mlcourse", {})
+    tags.setdefault(MISTAKES, []).append({"id": cell_id, **mistake, "code": cell.source})
 
 
 def _new_cell(cell_type: str, source: str, cell_id: str, metadata: dict, at: str) -> nbformat.NotebookNode:
@@ -184,13 +214,22 @@ def text_from_notebook(nb: nbformat.NotebookNode) -> str:
         if cell.get("attachments"):
             raise CourseError(f"cell {cell_id!r} has attachments, which the text cannot carry: link the image instead")
         metadata = {"id": cell_id, **_sorted(dict(cell.metadata))}
-        cells.append(nbformat.from_dict({"cell_type": cell.cell_type, "metadata": metadata,
-                                         "source": _source(cell).rstrip("\n"),
-                                         **({"outputs": [], "execution_count": None}
-                                            if cell.cell_type == "code" else {})}))
+        mistakes = metadata.get("mlcourse", {}).pop(MISTAKES, []) if isinstance(metadata.get("mlcourse"), dict) else []
+        cells.append(_text_cell(cell.cell_type, metadata, _source(cell)))
+        for mistake in mistakes:
+            if mistake.get("id") in seen or not mistake.get("id"):
+                raise CourseError(f"cell {cell_id!r}: a mistake needs an id of its own, unique in the notebook")
+            seen.add(mistake["id"])
+            rest = {key: value for key, value in mistake.items() if key not in ("id", "code")}
+            cells.append(_text_cell("code", {"id": mistake["id"], MISTAKE_KEY: _sorted(rest)}, mistake.get("code", "")))
     copy = nbformat.from_dict({"nbformat": NBFORMAT, "nbformat_minor": NBFORMAT_MINOR, "cells": cells,
                                "metadata": _sorted({k: v for k, v in nb.metadata.items() if k != "jupytext"})})
     return jupytext.writes(copy, fmt=dict(TEXT_FORMAT)).rstrip("\n") + "\n"
+
+
+def _text_cell(cell_type: str, metadata: dict, source: str) -> nbformat.NotebookNode:
+    return nbformat.from_dict({"cell_type": cell_type, "metadata": metadata, "source": source.rstrip("\n"),
+                               **({"outputs": [], "execution_count": None} if cell_type == "code" else {})})
 
 
 def _source(cell) -> str:

@@ -1,4 +1,4 @@
-"""Can every test fail? The course author's check, through nbgrader's own autograde.
+"""Can every test fail, and does every wrong answer? The course author's check.
 
 For each assignment, release it into a scratch course, then autograde two
 submissions built from the release:
@@ -9,6 +9,10 @@ submissions built from the release:
 
 A cell that scores on the stub tests nothing; a cell that loses points on the
 solution is broken. Both are reported per cell.
+
+The wrong answers (hand-written mistakes, generated mutants) are tried by
+:mod:`grader.authoring.wrong_answers`; :func:`mutation_failures` holds their
+scores against the rubric's target.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.assessment.rubric import Rubric
+from grader.authoring.rules import MUTATION, load_exemptions, exempt
+from grader.authoring.wrong_answers import MutationScore
 from grader.catalogue import read_exercises, select_assignments
 from grader.course import Course
 from grader.grading.gradebook import learner_outcomes
@@ -85,3 +92,29 @@ def check_assignments(
     finally:
         if work_dir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def mutation_failures(scores: list[MutationScore], notebooks_dir: Path, rubric: Rubric) -> list[str]:
+    """Why the mutation scores fail the rubric's target, one line each (empty when they meet it).
+
+    Exercises below ``evidence.mutation_from_tier`` and modules exempt from
+    the ``mutation`` rule are not held to the target; an equivalent-mutant mark
+    that names no mutant of today's solution fails everywhere (it must follow
+    the solution).
+    """
+    exemptions = load_exemptions(notebooks_dir)
+    target = rubric.evidence.mutation_score
+    lines = []
+    for score in scores:
+        where = f"{score.assignment}/{score.solution}"
+        if score.stale_marks:
+            lines.append(f"{where}: equivalent_mutants names mutants the solution no longer has: "
+                         f"{', '.join(score.stale_marks)}")
+        if score.tier < rubric.evidence.mutation_from_tier or exempt(exemptions, score.assignment, MUTATION):
+            continue
+        if score.problem:
+            lines.append(f"{where}: mutants not judged: {score.problem}")
+        elif score.score is not None and score.score < target - 1e-9:
+            lines.append(f"{where}: catches {score.score:.0%} of its mutants, needs {target:.0%}; survivors: "
+                         f"{', '.join(score.survivors)}")
+    return lines

@@ -4,7 +4,8 @@ A simulated learner works like a real one: they take the student version,
 replace the ``raise NotImplementedError()`` stubs of the exercises they can do
 with working code, and submit the notebook. Here the working code is the
 instructor's solution, taken from the source notebook, for the exercises at
-the tiers in the learner's profile. The demo uses these to show distinct
+the tiers in the learner's profile; for the copy-paste learner, it is what
+they could read and paste instead. The demo uses these to show distinct
 proficiency profiles; the tests use them to prove every graded cell fails on
 the stub and passes on the solution.
 """
@@ -38,6 +39,10 @@ class Profile:
     description: str
     by_stage: Mapping[str, frozenset[int]] = field(default_factory=dict)
     also_solves: frozenset[str] = frozenset()
+    #: Writes no logic: fills every exercise with the nearest thing they can read and paste (the source's
+    #: ``"readable"`` mistake), and with the solution where none is declared (a module whose exercises a
+    #: paste still passes; notebooks/exemptions.yaml lists them under "copy-paste").
+    pastes: bool = False
 
     def solves(self, stage: str | None, tier: int | None, grade_id: str = "") -> bool:
         return grade_id in self.also_solves or tier in self.by_stage.get(stage, self.tiers)
@@ -56,6 +61,9 @@ DEMO_COHORT = (
             "(model and calibration, no serving or monitoring): a Senior who fails the capstone",
             {"features": _tiers(1, 2, 3)}, frozenset({"cap1_build_scorer", "cap2_calibrate"})),
     Profile("linus", _tiers(1, 2, 3, 4, 5), "solves every tier and the whole capstone: Staff"),
+    Profile("copycat", _tiers(1, 2, 3, 4, 5), "writes no logic: pastes the nearest demo, library function or "
+            "visible helper into every exercise, and the solution where a paste still passes (no role)",
+            pastes=True),
 )
 
 
@@ -85,7 +93,9 @@ def solve(released: nbformat.NotebookNode, source: nbformat.NotebookNode, profil
     for grade_id, reference in solution_cells(source).items():
         tags = reference.metadata.get("mlcourse", {})
         if profile.solves(tags.get("stage"), tags.get("tier"), grade_id):
-            code[grade_id] = strip_solution_markers(reference.source)
+            pasted = next((m["code"] for m in tags.get("mistakes", []) if m.get("readable")), None)
+            code[grade_id] = pasted if profile.pastes and pasted is not None else strip_solution_markers(
+                reference.source)
     return substitute_solutions(released, code)
 
 

@@ -10,8 +10,8 @@
 * :class:`CheckIntegrity` runs after execution: a solution cell that games
   the tests (:mod:`grader.autograde.integrity`) zeroes the test cells it could affect,
   with the reason as the error: the whole notebook for tampering with what
-  every test relies on, that exercise's tests for using the library's
-  reference solution.
+  every test relies on, that exercise's tests for using what the exercise
+  forbids (in its solution cell, or in a cell the learner added or edited).
 * :class:`ScrubHiddenTests` runs when feedback is generated: nbgrader's
   feedback shows the autograded notebook, whose test cells hold the hidden
   tests again (nbgrader issue #917), and whose outputs can show hidden data
@@ -203,7 +203,7 @@ class CheckIntegrity(FromSource):
         findings = check_notebook(nb, source)
         if not findings:
             return nb, resources
-        notebook_wide = [f for f in findings if "reference solution" not in f.message]
+        notebook_wide = [f for f in findings if not f.forbidden]
         tests_of = _tests_by_solution(nb)
         for finding in findings:
             self.log.warning("integrity: %s", finding)

@@ -380,8 +380,9 @@ def read_gradebook(course: Course) -> GradebookRecord:
         if gb is None:
             raise CourseError(f"the gradebook {course.db_url} has no learners yet; run 'mlcourse grade' first")
         students = tuple(Student(s.id, s.first_name, s.last_name, s.email) for s in gb.students)
-        assignments = tuple(ReleasedAssignment(a.name, a.duedate, a.max_score) for a in gb.assignments)
-        names = {a.id: a.name for a in gb.assignments}
+        released = gb.assignments  # a query each time it is read
+        assignments = tuple(ReleasedAssignment(a.name, a.duedate, a.max_score) for a in released)
+        names = {a.id: a.name for a in released}
         penalty: dict[str, float] = {}
         for s_id, value in gb.db.query(SubmittedNotebook.assignment_id, SubmittedNotebook.late_submission_penalty):
             penalty[s_id] = penalty.get(s_id, 0.0) + (value or 0.0)

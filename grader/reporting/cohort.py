@@ -20,7 +20,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
 from grader.assessment.item_analysis import ItemStats, Reliability, analyse_items, stage_reliabilities
-from grader.assessment.proficiency import Outcome, Proficiency
+from grader.assessment.proficiency import Outcome, Proficiency, StageResult
 from grader.reporting.learner import page_stamp, template_environment
 from grader.assessment.rubric import Rubric
 
@@ -56,8 +56,11 @@ def item_analysis(results: list[Proficiency]) -> tuple[list[ItemStats], list[Rel
     capstone = results[0].capstone.assignment
     stages = [CAPSTONE if o.exercise.assignment == capstone else o.exercise.stage for o in columns]
     points = np.array([o.exercise.points for o in columns], dtype=float)
+    masters_next = np.array([[o.exercise.tier < 5 and stage != CAPSTONE
+                              and r.stages[stage].tiers[o.exercise.tier].mastered
+                              for o, stage in zip(columns, stages)] for r in results], dtype=bool)
     items = analyse_items(scores, points, [o.exercise.ref for o in columns], stages,
-                          [o.exercise.tier for o in columns])
+                          [o.exercise.tier for o in columns], masters_next.reshape(scores.shape))
     return items, stage_reliabilities(scores, points, stages)
 
 
@@ -113,6 +116,13 @@ def distribution_png(stages: list[dict]) -> str:
     return _png(fig)
 
 
+def stage_evidence(stage: StageResult) -> str:
+    """What any level of a stage can rest on in this release: ``cells per tier 3/3/4/4/3, from 9 exercises``."""
+    cells = "/".join(str(len(tier.outcomes)) for tier in stage.tiers)
+    exercises = len({(o.exercise.assignment, o.exercise.exercise_id) for tier in stage.tiers for o in tier.outcomes})
+    return f"cells per tier {cells}, from {exercises} exercises"
+
+
 def cohort_record(results: list[Proficiency], rubric: Rubric) -> dict:
     """Everything the cohort page shows, as plain data (its JSON twin)."""
     items, reliabilities = item_analysis(results)
@@ -123,10 +133,12 @@ def cohort_record(results: list[Proficiency], rubric: Rubric) -> dict:
         "learners": len(results),
         "roles": [{"id": None, "title": "None yet", "learners": sum(r.verdict is None for r in results)}, *roles],
         "stages": [{"id": s.id, "number": s.number, "title": s.title,
-                    "levels": [sum(r.levels[s.id] == level for r in results) for level in range(6)]}
+                    "levels": [sum(r.levels[s.id] == level for r in results) for level in range(6)],
+                    "evidence": stage_evidence(results[0].stages[s.id]) if results else ""}
                    for s in rubric.stages],
         "learner_levels": [{"learner": r.learner, "verdict": r.verdict.title if r.verdict else "None yet",
-                            "levels": r.levels} for r in results],
+                            "levels": r.levels, "evidence": {s: r.stages[s].evidence() for s in r.stages}}
+                           for r in results],
         "items": [item.__dict__ | {"flags": list(item.flags)} for item in items],
         "reliability": [rel.__dict__ for rel in reliabilities],
         "flagged": sum(bool(item.flags) for item in items),

@@ -123,5 +123,6 @@ def write_exports(results: list[Proficiency], rubric: Rubric, record: GradebookR
     written = _write_table(out_dir, "grades", grade_rows(results))
     written += _write_table(out_dir, "levels", level_rows(results, rubric))
     written += _write_table(out_dir, "roles", role_rows(results, rubric))
-    written += [_write_csv(out_dir / "cohort.csv", cohort_rows(results, rubric)), _write_csv(out_dir / "lms.csv", lms_rows(results))]
+    written += [_write_csv(out_dir / "cohort.csv", cohort_rows(results, rubric)),
+                _write_csv(out_dir / "lms.csv", lms_rows(results))]
     return [*written, nbgrader_export(record, out_dir / "nbgrader-grades.csv")]

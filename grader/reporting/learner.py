@@ -118,6 +118,7 @@ def learner_record(result: Proficiency) -> dict:
                 "number": stage.number,
                 "title": stage.title,
                 "level": result.stages[stage.id].level,
+                "evidence": result.stages[stage.id].evidence(),
                 "descriptor": stage.descriptors.get(result.stages[stage.id].level, "Not yet demonstrated."),
                 "tiers": [
                     {
@@ -141,6 +142,7 @@ def learner_record(result: Proficiency) -> dict:
             "exercises": [_exercise_record(o) for o in result.capstone.outcomes],
         },
         "mastery_fraction": rubric.mastery_fraction,
+        "mastery": dataclasses.asdict(rubric.mastery),
     }
 
 

@@ -43,9 +43,10 @@
 # ### How this notebook is graded
 #
 # Exercises are autograded with nbgrader. Each one belongs to a *tier*; tier $t$ exercises demonstrate
-# rubric level $t$ for this stage. Your level for the stage is the highest tier $t$ at which you earn
-# **at least 70% of the points of every tier $1..t$**. Some tests are hidden: they check your code on
-# data you have not seen, exactly as production would.
+# rubric level $t$ for this stage. Your level for the stage is the highest tier $t$ whose tiers $1..t$
+# you have all **mastered**. A tier is mastered when you earn at least 70% of its points, or miss only
+# one of its graded cells when it has four or more, and never with half its cells failed. Some tests are
+# hidden: they check your code on data you have not seen, exactly as production would.
 #
 # | tier | rubric level | what it shows | exercise |
 # |---|---|---|---|

@@ -48,9 +48,11 @@
 #
 # ### How this notebook is graded
 #
-# Exercises are autograded with nbgrader. Each belongs to a *tier*; tier $t$ exercises demonstrate rubric
-# level $t$ for this stage. Your level for the stage is the highest tier $t$ at which you earn **at least 70%
-# of the points of every tier $1..t$**. Some tests are hidden: they run your code on data you have not seen.
+# Exercises are autograded with nbgrader. Each belongs to a *tier*; tier $t$ exercises demonstrate
+# rubric level $t$ for this stage. Your level for the stage is the highest tier $t$ whose tiers $1..t$
+# you have all **mastered**. A tier is mastered when you earn at least 70% of its points, or miss only
+# one of its graded cells when it has four or more, and never with half its cells failed. Some tests are
+# hidden: they run your code on data you have not seen.
 #
 # | tier | rubric level | what it shows | exercise |
 # |---|---|---|---|

@@ -40,7 +40,9 @@
 # | 4 | Page–Hinkley detector | 4 — builds the monitoring tools |
 # | 5 | a self-updating model on hidden drifting streams | 5 — designs a system that meets a spec |
 #
-# A stage's level is the highest tier *t* at which you earn at least 70% of the points of every tier 1..*t*.
+# A stage's level is the highest tier *t* whose tiers 1..*t* you have all mastered. A tier is mastered
+# when you earn at least 70% of its points, or miss only one of its graded cells when it has four or
+# more, and never with half its cells failed.
 
 # %% [markdown] id="61612119"
 # ## Parameters
