@@ -32,7 +32,7 @@ lint: $(STAMP)
 
 test: lint
 	# loadfile keeps each test file (and its session fixtures) on one worker.
-	$(BIN)/pytest -n auto --dist loadfile tests mlcourse --doctest-modules --nbval-lax --nbval-current-env notebooks
+	$(BIN)/pytest -n auto --dist loadfile --durations=30 tests mlcourse --doctest-modules --nbval-lax --nbval-current-env notebooks
 
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done

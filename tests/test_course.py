@@ -134,7 +134,7 @@ def test_learner_reports_are_self_contained_and_hide_tests(demo, project_root):
     assert hidden_lines, "expected hidden tests in the evaluation notebook"
     for learner, page in pages.items():
         html = page.read_text()
-        assert "data:image/png;base64," in html and "<link" not in html and "<script" not in html
+        assert '<svg class="chart radar"' in html and "<link" not in html and "<script" not in html
         assert not [line for line in hidden_lines if line in html], f"hidden test code leaked into {page}"
         record = json.loads(page.with_suffix(".json").read_text())
         assert record["learner"] == learner

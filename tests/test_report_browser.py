@@ -56,13 +56,18 @@ def _open(browser, path: Path):
     return page, problems
 
 
-def _chart_is_drawn(page, image) -> None:
-    """The image decoded to a real size and holds a picture: many distinct colours, not one flat fill."""
+def _chart_is_drawn(page, chart) -> None:
+    """The chart (a PNG ``img`` or an inline ``svg``) has a real size and holds a picture: many distinct
+    colours, not one flat fill."""
     from PIL import Image
 
-    size = image.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
-    assert size[0] and size[1] > 200 and size[2] > 150, size
-    picture = Image.open(io.BytesIO(image.screenshot())).convert("RGB")
+    if chart.evaluate("node => node.tagName.toLowerCase()") == "img":
+        size = chart.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+        assert size[0] and size[1] > 200 and size[2] > 150, size
+    else:
+        box = chart.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 150, box
+    picture = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
     colours = picture.getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 20, "the chart looks blank"
     assert max(count for count, _ in colours) < 0.97 * picture.width * picture.height, "the chart looks blank"
@@ -84,9 +89,12 @@ def test_a_learner_report_renders_with_its_verdict_and_chart(browser, pages):
     assert expected in verdict.inner_text()
     why = page.locator("#why")
     assert why.is_visible() and result.explanation()[0] in why.inner_text()
-    charts = page.locator("img.chart")
-    assert charts.count() == 1
+    charts = page.locator(".chart")
+    assert charts.count() == 1 and page.locator("svg.chart.radar").count() == 1  # the radar is inline SVG
     _chart_is_drawn(page, charts.first)
+    # Its labels are text a reader can select and search, one per stage.
+    labels = page.locator("svg.chart text").all_text_contents()
+    assert all(any(stage.title.split()[0] in label for label in labels) for stage in result.rubric.stages), labels
     # Nothing is wider than the page: no sideways scrolling on a laptop screen.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # Every "work on" link leads to an exercise on the page.
