@@ -23,6 +23,9 @@ What is here
 * **Selection**: :func:`mutual_information` and :class:`MutualInfoSelector`
   (filter), :class:`ModelSelector` (embedded, from a model's coefficients or
   importances).
+* **Time**: :func:`time_since_last`, :func:`rolling_count` and :func:`past_mean`,
+  per-entity features built from each event's *past* only (point-in-time
+  correct), the batch definitions an online feature service must reproduce.
 * **Composition**: :func:`column_types` and :func:`make_preprocessor`, which
   build a complete ``ColumnTransformer`` for a frame.
 
@@ -79,6 +82,9 @@ __all__ = [
     "MutualInfoSelector",
     "ModelSelector",
     "TargetEncoder",
+    "time_since_last",
+    "rolling_count",
+    "past_mean",
     "column_types",
     "make_preprocessor",
     "plot_before_after",
@@ -1303,6 +1309,163 @@ class TargetEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if not np.all(seen == 1):
             raise ValueError("cv must put every row in exactly one validation fold (e.g. KFold, not ShuffleSplit)")
         return out
+
+
+# ---------------------------------------------------------------------------
+# Temporal features: built from each entity's past only
+# ---------------------------------------------------------------------------
+
+
+def _event_seconds(stream: pd.DataFrame, key: str, time: str) -> tuple[np.ndarray, np.ndarray]:
+    """(entity codes, times in seconds as float) of a stream, checked."""
+    if not isinstance(stream, pd.DataFrame):
+        raise ValueError(f"stream must be a pandas DataFrame, got {type(stream).__name__}")
+    absent = [c for c in (key, time) if c not in stream.columns]
+    if absent:
+        raise ValueError(f"stream has no column(s) {absent}; it has {list(stream.columns)}")
+    column = stream[time]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if column.isna().any():
+            raise ValueError(f"column {time!r} has missing timestamps")
+        seconds = column.to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
+    elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        seconds = column.to_numpy(dtype=float)
+        if not np.all(np.isfinite(seconds)):
+            raise ValueError(f"column {time!r} has missing or infinite times")
+    else:
+        raise ValueError(f"column {time!r} must hold datetimes or numbers of seconds, got dtype {column.dtype}")
+    codes = pd.factorize(stream[key], use_na_sentinel=False)[0]
+    return codes.astype(np.int64), seconds
+
+
+def _past_blocks(codes: np.ndarray, seconds: np.ndarray):
+    """Rows sorted by (entity, time), and for each row the start of its tie block in that order.
+
+    A *tie block* is a run of one entity's events at the same time: they do not
+    see one another, so "the past" of an event is every earlier block of its entity.
+    """
+    order = np.lexsort((seconds, codes))
+    k, t = codes[order], seconds[order]
+    new_entity = np.r_[True, k[1:] != k[:-1]]
+    new_block = new_entity | np.r_[True, t[1:] != t[:-1]]
+    block_start = np.maximum.accumulate(np.where(new_block, np.arange(len(k)), 0))
+    entity_start = np.maximum.accumulate(np.where(new_entity, np.arange(len(k)), 0))
+    return order, k, t, block_start, entity_start
+
+
+def time_since_last(stream: pd.DataFrame, *, key: str = "customer_id", time: str = "timestamp") -> pd.Series:
+    """Seconds since the entity's previous event, from the past only.
+
+    Parameters
+    ----------
+    stream : DataFrame
+        One row per event, in any order; ``key`` names the entity (a
+        customer), ``time`` holds datetimes or numbers of seconds.
+    key, time : str
+        Column names.
+
+    Returns
+    -------
+    Series of float, aligned with ``stream.index``: for each event, its time
+    minus the time of the latest event of the same entity *strictly before*
+    it, in seconds. NaN for an entity's first event. Events of one entity at
+    the same time do not see each other (neither is the other's past), so the
+    value never depends on the order of rows with equal times, nor on any
+    later event.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"customer_id": [1, 1, 1, 2], "timestamp": [0.0, 60.0, 60.0, 5.0]})
+    >>> time_since_last(s).tolist()
+    [nan, 60.0, 60.0, nan]
+    """
+    codes, seconds = _event_seconds(stream, key, time)
+    order, k, t, block_start, entity_start = _past_blocks(codes, seconds)
+    has_past = block_start > entity_start
+    previous = np.where(has_past, t[np.maximum(block_start - 1, 0)], np.nan)
+    out = np.empty(len(t))
+    out[order] = t - previous
+    return pd.Series(out, index=stream.index, name="seconds_since_last")
+
+
+def rolling_count(stream: pd.DataFrame, window: float, *, key: str = "customer_id",
+                  time: str = "timestamp") -> pd.Series:
+    """Number of the entity's events in the ``window`` seconds before each event.
+
+    Counts the events of the same entity with time in ``[t - window, t)``: the
+    event itself and others at the same time ``t`` are not counted (like the
+    world's ``tx_count_24h``, which is ``rolling_count(tx, 86_400)``).
+
+    Parameters
+    ----------
+    stream : DataFrame
+        As for :func:`time_since_last`.
+    window : float > 0
+        Length of the look-back window, in seconds.
+
+    Returns
+    -------
+    Series of int64 aligned with ``stream.index``; 0 for a first event.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"customer_id": [7, 7, 7, 7], "timestamp": [0.0, 30.0, 30.0, 100.0]})
+    >>> rolling_count(s, 60).tolist()
+    [0, 1, 1, 0]
+    """
+    window = positive_number(window, "window")
+    codes, seconds = _event_seconds(stream, key, time)
+    order, k, t, block_start, entity_start = _past_blocks(codes, seconds)
+    # One sorted number per event: entity first, time second (exact for whole seconds).
+    offset = t - (t.min() if len(t) else 0.0)
+    span = float(offset.max() if len(t) else 0.0) + window + 1.0
+    composite = k * span + offset
+    first_in_window = np.searchsorted(composite, k * span + offset - window, side="left")
+    first_in_window = np.maximum(first_in_window, entity_start)
+    out = np.empty(len(t), dtype=np.int64)
+    out[order] = np.maximum(block_start - first_in_window, 0)
+    return pd.Series(out, index=stream.index, name=f"count_{window:g}s")
+
+
+def past_mean(stream: pd.DataFrame, value: str, *, key: str = "customer_id", time: str = "timestamp") -> pd.Series:
+    """Mean of ``value`` over the entity's events strictly before each event.
+
+    Parameters
+    ----------
+    stream : DataFrame
+        As for :func:`time_since_last`, with a numeric column ``value``
+        (e.g. the amount, or its log) without missing values.
+    value : str
+        The column to average.
+
+    Returns
+    -------
+    Series of float aligned with ``stream.index``: the mean of ``value`` over
+    the same entity's events at earlier times (ties excluded, as in
+    :func:`time_since_last`); NaN when there is none.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"customer_id": [1, 1, 1, 1], "timestamp": [0, 10, 10, 20],
+    ...                   "amount": [10.0, 20.0, 40.0, 5.0]})
+    >>> past_mean(s, "amount").tolist()
+    [nan, 10.0, 10.0, 23.333333333333332]
+    """
+    if value not in getattr(stream, "columns", ()):
+        raise ValueError(f"stream has no column {value!r}")
+    values = pd.to_numeric(stream[value], errors="coerce").to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"column {value!r} must be numeric without missing values")
+    codes, seconds = _event_seconds(stream, key, time)
+    order, k, t, block_start, entity_start = _past_blocks(codes, seconds)
+    running = np.r_[0.0, np.cumsum(values[order])]          # running[i]: sum of the first i sorted rows
+    n_past = block_start - entity_start
+    total = running[block_start] - running[entity_start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n_past > 0, total / np.maximum(n_past, 1), np.nan)
+    out = np.empty(len(t))
+    out[order] = mean
+    return pd.Series(out, index=stream.index, name=f"past_mean_{value}")
 
 
 # ---------------------------------------------------------------------------

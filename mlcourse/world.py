@@ -24,9 +24,36 @@ How a world is made
 -------------------
 1. **Customers** get a group (``group_shares``), a home region, an account age,
    and hidden habits: how active they are, how often they buy abroad, how
-   much they spend, whether they prefer their phone or a computer. None of
-   the habits depends on the group, so the *true* fraud rate is the same in
-   every group.
+   much they spend, whether they prefer their phone or a computer. By
+   default none of the habits depends on the group, so the *true* fraud rate
+   is the same in every group. Two knobs change that, and both are off by
+   default (a default world draws exactly what it drew before they existed):
+
+   * ``group_proxy_strength`` (0 to 1) gives the world **proxies** of the
+     group: with that probability a customer lives in their group's region
+     (the first group leans to "west", the second to "east", the third to
+     "south", ...), so the merchant region of their purchases betrays the
+     group, and their phone-or-computer habit moves that share of the way to
+     their group's (the first group pays on the phone, the second on a
+     computer, the third half and half), so the device does too. Device enters
+     the fraud patterns, so the groups' true fraud rates then differ a little.
+     The draws come from their own random stream.
+   * ``group_fraud_odds`` (group -> odds ratio, groups not named 1) makes the
+     *true* base rates differ: the odds of fraud of a group's transactions
+     are multiplied by its ratio, and the intercept still gives ``fraud_rate``
+     overall.
+
+   A third knob, off by default too, concentrates fraud in rare **segments**:
+   ``segment_fraud_odds`` maps ``"category@region"`` (a merchant category of
+   :data:`MERCHANT_CATEGORIES` and a merchant region of
+   :data:`MERCHANT_REGIONS`, e.g. ``"fuel@abroad_other"``) to an odds ratio
+   that multiplies the odds of fraud of that segment's transactions (a
+   compromised terminal network, a fraud ring working one kind of shop
+   abroad). The pattern score of those transactions is unchanged, so their
+   fraud does not look like fraud elsewhere: only labels *from the segment*
+   teach a model about it. It draws nothing: the fraud draws are the same
+   uniforms, compared with other probabilities (so the frauds, and the hard
+   negatives picked among the legitimate transactions, change).
 2. **Merchants** get a category (grocery, travel, digital goods, ...) and a
    region; travel and online merchants are more often abroad.
 3. **Transactions** come in shopping *sessions* (one or a few purchases within
@@ -304,6 +331,7 @@ _COMPONENTS = (
     "labels",
     "reviews",
     "disputes",
+    "proxies",
 )
 
 
@@ -418,6 +446,9 @@ class WorldConfig:
     review_accuracy: float = 0.97
     dispute_rate_fraud: float = 0.6
     dispute_rate_legit: float = 0.004
+    group_proxy_strength: float = 0.0
+    group_fraud_odds: Mapping[str, float] = field(default_factory=dict)
+    segment_fraud_odds: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("n_transactions", "n_customers", "n_merchants", "n_days"):
@@ -440,6 +471,13 @@ class WorldConfig:
             _check_group_map("group_label_sampling", self.group_label_sampling, groups,
                              complete=False, low=0.0, high=math.inf, low_open=True),
         )
+        object.__setattr__(
+            self,
+            "group_fraud_odds",
+            _check_group_map("group_fraud_odds", self.group_fraud_odds, groups,
+                             complete=False, low=0.0, high=math.inf, low_open=True),
+        )
+        object.__setattr__(self, "segment_fraud_odds", _check_segment_odds(self.segment_fraud_odds))
 
         # (field, low, high, low_open, high_open)
         ranges = [
@@ -447,6 +485,7 @@ class WorldConfig:
             ("label_noise", 0.0, 0.5, False, True),
             ("chargeback_delay_days", 0.0, math.inf, True, True),
             ("labeled_fraction", 0.0, 1.0, True, False),
+            ("group_proxy_strength", 0.0, 1.0, False, False),
             ("missing_rate", 0.0, 1.0, False, True),
             ("outlier_rate", 0.0, 0.5, False, True),
             ("hard_negative_rate", 0.0, 0.5, False, True),
@@ -554,6 +593,33 @@ def _check_group_map(
                 f"{full}: expected a number in {interval} for group {group!r}, got {value!r}"
             )
     return _FrozenMapping({g: float(v) for g, v in values.items()})
+
+
+def _check_segment_odds(values: Any) -> _FrozenMapping:
+    """``segment_fraud_odds``: ``"category@region"`` -> an odds ratio in (0, inf)."""
+    full = "WorldConfig.segment_fraud_odds"
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{full}: expected a mapping 'category@region' -> number, got {values!r}")
+    for key, value in values.items():
+        category, _, region = key.partition("@") if isinstance(key, str) else ("", "", "")
+        if category not in MERCHANT_CATEGORIES or region not in MERCHANT_REGIONS:
+            raise ValueError(
+                f"{full}: expected keys 'category@region' with a category of MERCHANT_CATEGORIES "
+                f"and a region of MERCHANT_REGIONS, got {key!r}"
+            )
+        if not (_is_real(value) and 0.0 < value < math.inf):
+            raise ValueError(f"{full}: expected a number in (0, inf) for segment {key!r}, got {value!r}")
+    return _FrozenMapping({k: float(v) for k, v in values.items()})
+
+
+def _segment_log_odds(config: WorldConfig, category: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The log odds ratio of every transaction's segment (0 outside the segments of
+    ``config.segment_fraud_odds``); ``category`` and ``region`` are codes, shape (n,)."""
+    table = np.zeros((len(MERCHANT_CATEGORIES), len(MERCHANT_REGIONS)))
+    for key, odds in config.segment_fraud_odds.items():
+        category_name, _, region_name = key.partition("@")
+        table[MERCHANT_CATEGORIES.index(category_name), MERCHANT_REGIONS.index(region_name)] = math.log(odds)
+    return table[category, region]
 
 
 def _check_pattern(name: str, pattern: Any) -> None:
@@ -788,6 +854,36 @@ def _make_customers(rng: np.random.Generator, config: WorldConfig) -> _Customers
     p_mobile = rng.beta(3.0, 1.5, n)
     spend = rng.normal(0.0, 0.35, n)
     return _Customers(group, home, age0, activity, p_abroad, p_mobile, spend)
+
+
+#: With proxies, the share of card-not-present purchases made on the phone that group k's customers lean
+#: to (cycling over the groups in ``group_shares`` order): the first group to the phone, the second to a
+#: computer, the third half and half.
+_PROXY_P_MOBILE = (0.9, 0.1, 0.5)
+
+
+def _proxy_region(k: np.ndarray) -> np.ndarray:
+    """The home region that group k's customers lean to: HOME_REGIONS[-1 - k] (cycling)."""
+    return (_N_HOME - 1 - k) % _N_HOME
+
+
+def _add_group_proxies(rng: np.random.Generator, strength: float, customers: _Customers) -> None:
+    """Make home region and device habit depend on the group (in place): proxies of the group.
+
+    With probability ``strength`` a customer lives in their group's region
+    (:func:`_proxy_region`) instead of the one drawn for them, so the
+    merchant region of their purchases (mostly at home) betrays the group; and
+    their chance of paying on the phone rather than a computer moves a share
+    ``strength`` of the way to their group's preference (:data:`_PROXY_P_MOBILE`),
+    so the device does too. Device enters the fraud patterns (desktop for card
+    testing, mobile for account takeover), so with proxies the true fraud rates
+    of the groups differ a little; region does not enter them.
+    """
+    n = len(customers.group)
+    moved = rng.random(n) < strength
+    customers.home = np.where(moved, _proxy_region(customers.group), customers.home)
+    target = np.asarray(_PROXY_P_MOBILE)[customers.group % len(_PROXY_P_MOBILE)]
+    customers.p_mobile = (1.0 - strength) * customers.p_mobile + strength * target
 
 
 def _make_merchants(rng: np.random.Generator, n: int) -> _Merchants:
@@ -1119,9 +1215,14 @@ def _draw_transactions(
 
 
 def _draw_fraud(
-    rng: np.random.Generator, config: WorldConfig, draft: _Draft, merch: _Merchants
+    rng: np.random.Generator, config: WorldConfig, draft: _Draft, merch: _Merchants, group: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Step 4: regime, pattern score, fraud probability and is_fraud of every transaction."""
+    """Step 4: regime, pattern score, fraud probability and is_fraud of every transaction.
+
+    ``group`` holds the group code of each transaction's customer; it enters
+    only through ``config.group_fraud_odds`` (no term at all when that is empty), and
+    the merchant's segment only through ``config.segment_fraud_odds`` (likewise).
+    """
     regime = _regimes(config, draft.day)
     patterns = _regime_patterns(config)
     columns = draft.columns(merch)
@@ -1131,8 +1232,16 @@ def _draw_fraud(
         in_regime = regime == k
         if in_regime.any():
             score[in_regime] = _linear_score(pattern, columns)[in_regime]
-    intercept = _solve_intercepts(score, regime, len(patterns), config.fraud_rate)
-    probability = _sigmoid(intercept[regime] + score)
+    # True base rates that differ by group: log(odds) added to the linear predictor. The returned
+    # score stays the pattern's own (hard negatives are picked by it, whatever the group).
+    linear = score
+    if config.group_fraud_odds:
+        log_odds = np.log([config.group_fraud_odds.get(g, 1.0) for g in config.group_shares])
+        linear = score + log_odds[group]
+    if config.segment_fraud_odds:  # fraud concentrated in rare segments (no term at all by default)
+        linear = linear + _segment_log_odds(config, columns["category_code"], merch.region[draft.merchant])
+    intercept = _solve_intercepts(linear, regime, len(patterns), config.fraud_rate)
+    probability = _sigmoid(intercept[regime] + linear)
     is_fraud = rng.random(len(regime)) < probability
     return regime, score, probability, is_fraud
 
@@ -1179,9 +1288,12 @@ def _generate(config: WorldConfig, seed: int) -> World:
     rng = {name: np.random.default_rng(child) for name, child in zip(_COMPONENTS, children)}
 
     cust = _make_customers(rng["customers"], config)  # step 1
+    if config.group_proxy_strength > 0:  # no draw at all by default: the default world stays as it was
+        _add_group_proxies(rng["proxies"], config.group_proxy_strength, cust)
     merch = _make_merchants(rng["merchants"], config.n_merchants)  # step 2
     draft = _draw_transactions(rng, config, cust, merch)  # step 3
-    regime, score, probability, is_fraud = _draw_fraud(rng["fraud"], config, draft, merch)
+    group = cust.group[draft.customer]
+    regime, score, probability, is_fraud = _draw_fraud(rng["fraud"], config, draft, merch, group)
     is_hard_negative = _make_hard_negatives(
         rng["hard_negatives"], config, draft, cust, merch, regime, score, is_fraud
     )
@@ -1189,7 +1301,6 @@ def _generate(config: WorldConfig, seed: int) -> World:
     noise = _noise(rng["noise"], config.n_noise_features, len(draft.day))
 
     # Step 7: what the platform observes.
-    group = cust.group[draft.customer]
     observed = {
         **_observe_labels(rng["labels"], config, group, draft.day, is_fraud),
         **_analyst_reviews(rng["reviews"], config, is_fraud),

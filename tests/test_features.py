@@ -714,3 +714,87 @@ def test_regression_target_works_with_continuous_encoding():
     pipe = make_pipeline(F.TargetEncoder(), LinearRegression()).fit(X, y_cont)
     assert pipe[0].target_type_ == "continuous"
     assert np.isfinite(pipe.predict(X)).all()
+
+
+# ---------------------------------------------------------------------------
+# Temporal features (the past only)
+# ---------------------------------------------------------------------------
+
+
+def _random_stream(n: int = 400, n_keys: int = 12, seed: int = 30, grid: float = 50.0):
+    """Events on a coarse time grid (many ties), keys of mixed frequency, in shuffled row order."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, n_keys, n),
+        "timestamp": rng.integers(0, 60, n) * grid,
+        "amount": rng.lognormal(3, 1, n),
+    })
+    return frame.set_axis(rng.permutation(n) + 1000)       # an index that is not 0..n-1
+
+
+def _brute_force(frame: pd.DataFrame, window: float):
+    """Each row against every other row: the definitions, written as plainly as possible."""
+    keys, times, amounts = frame["customer_id"].to_numpy(), frame["timestamp"].to_numpy(float), frame["amount"].to_numpy()
+    since, count, mean = [], [], []
+    for k, t in zip(keys, times):
+        past = (keys == k) & (times < t)
+        since.append(t - times[past].max() if past.any() else np.nan)
+        count.append(int(np.sum(past & (times >= t - window))))
+        mean.append(amounts[past].mean() if past.any() else np.nan)
+    return np.array(since), np.array(count), np.array(mean)
+
+
+@pytest.mark.parametrize("window", [50.0, 120.0, 1000.0])
+def test_temporal_features_match_their_definitions(window):
+    frame = _random_stream()
+    since, count, mean = _brute_force(frame, window)
+    got_since = F.time_since_last(frame)
+    got_count = F.rolling_count(frame, window)
+    got_mean = F.past_mean(frame, "amount")
+    for got in (got_since, got_count, got_mean):
+        assert got.index.equals(frame.index)
+    np.testing.assert_allclose(got_since.to_numpy(), since, equal_nan=True)
+    np.testing.assert_array_equal(got_count.to_numpy(), count)
+    np.testing.assert_allclose(got_mean.to_numpy(), mean, equal_nan=True)
+
+
+def test_temporal_features_see_no_future_and_no_ties():
+    frame = _random_stream(seed=31).sort_values("timestamp", kind="stable")
+    full = pd.DataFrame({"s": F.time_since_last(frame), "c": F.rolling_count(frame, 100.0), "m": F.past_mean(frame, "amount")})
+    early = frame[frame["timestamp"] < 1500]
+    head = pd.DataFrame({"s": F.time_since_last(early), "c": F.rolling_count(early, 100.0), "m": F.past_mean(early, "amount")})
+    np.testing.assert_allclose(head.to_numpy(), full.loc[early.index].to_numpy(), equal_nan=True)
+    # The order of rows (ties included) does not matter.
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    np.testing.assert_allclose(F.past_mean(shuffled, "amount").loc[frame.index], full["m"], equal_nan=True)
+    # Two events in the same second do not see each other.
+    pair = pd.DataFrame({"customer_id": [5, 5], "timestamp": [10.0, 10.0], "amount": [1.0, 3.0]})
+    assert F.rolling_count(pair, 60).tolist() == [0, 0]
+    assert np.isnan(F.time_since_last(pair)).all() and np.isnan(F.past_mean(pair, "amount")).all()
+
+
+def test_rolling_count_window_is_closed_on_the_left():
+    frame = pd.DataFrame({"customer_id": ["a"] * 3, "timestamp": [0.0, 3600.0, 7201.0]})
+    assert F.rolling_count(frame, 3600).tolist() == [0, 1, 0]      # 0 is in [0, 3600); 3600 is not in [3601, 7201)
+
+
+def test_rolling_count_reproduces_the_worlds_tx_count_24h():
+    world = pytest.importorskip("mlcourse.world")
+    tx = world.make_world(seed=2, n_transactions=8_000, n_customers=600).transactions
+    np.testing.assert_array_equal(F.rolling_count(tx, 86_400).to_numpy(), tx["tx_count_24h"].to_numpy())
+    since = F.time_since_last(tx).to_numpy()
+    assert np.nanmin(since) > 0                                    # datetimes become positive seconds
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda f: F.time_since_last(f, key="absent"), "absent"),
+    (lambda f: F.rolling_count(f, 0.0), "window"),
+    (lambda f: F.past_mean(f, "nothing"), "nothing"),
+    (lambda f: F.time_since_last(f.assign(timestamp=list("abcd"))), "timestamp"),
+    (lambda f: F.past_mean(f.assign(amount=[1.0, np.nan, 2.0, 3.0]), "amount"), "missing"),
+    (lambda f: F.time_since_last(f.to_numpy()), "DataFrame"),
+])
+def test_temporal_features_reject_bad_input(call, match):
+    frame = pd.DataFrame({"customer_id": [1, 1, 2, 2], "timestamp": [0.0, 1.0, 2.0, 3.0], "amount": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ValueError, match=match):
+        call(frame)

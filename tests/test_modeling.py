@@ -184,6 +184,62 @@ def test_score_against_baseline_signs_improvement_by_the_metric_direction(proble
         md.logistic_baseline(C=0)
 
 
+def test_regression_baselines_predict_the_mean_and_the_median():
+    X = np.zeros((5, 2))
+    y = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert np.allclose(md.regression_baseline("mean").fit(X, y).predict(X[:2]), [22.0, 22.0])
+    assert np.allclose(md.regression_baseline("median").fit(X, y).predict(X[:2]), [3.0, 3.0])
+    assert np.allclose(md.regression_baseline().fit(X, y).predict(X[:1]), [3.0])  # median by default
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        md.regression_baseline("mode")
+
+
+def test_linear_regression_recovers_a_line_and_ridge_shrinks_it():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = 2.0 * X[:, 0] + 1.0
+    ols = md.linear_regression().fit(X, y)
+    assert np.allclose(ols.coef_, [2.0]) and np.isclose(ols.intercept_, 1.0)
+    # ridge, by hand: centred x = [-1.5, -0.5, 0.5, 1.5], sum x^2 = 5, sum x y = 10, so w = 10 / (5 + 5) = 1
+    ridge = md.linear_regression(alpha=5.0).fit(X, y)
+    assert np.allclose(ridge.coef_, [1.0]) and np.isclose(ridge.intercept_, 4.0 - 1.5 * 1.0)
+
+
+def test_huber_loss_is_robust_to_outliers_where_least_squares_is_not():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 1))
+    y = 3.0 * X[:, 0] + rng.normal(scale=0.3, size=400)
+    y[:8] += 500.0                                   # recording errors
+    ols = md.linear_regression().fit(X, y)
+    huber = md.linear_regression(loss="huber").fit(X, y)
+    assert abs(huber.coef_[0] - 3.0) < 0.2
+    assert abs(huber.intercept_) < 0.2
+    assert abs(ols.intercept_) > 5.0                 # 8 * 500 / 400 = 10 on average: the outliers pull the line up
+
+
+def test_linear_regression_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="loss must be one of"):
+        md.linear_regression(loss="absolute")
+    with pytest.raises(ValueError, match="alpha"):
+        md.linear_regression(alpha=-1.0)
+    with pytest.raises(ValueError, match="epsilon must be > 1"):
+        md.linear_regression(loss="huber", epsilon=0.5)
+
+
+def test_regression_report_scores_each_model_by_hand():
+    X = np.zeros((4, 1))
+    y = np.array([1.0, 2.0, 3.0, 6.0])
+    constant = md.regression_baseline("median").fit(X, y)        # predicts 2.5
+    report = md.regression_report({"median": constant, "perfect": lambda Z: y}, X, y)
+    assert list(report.index) == ["median", "perfect"]
+    # errors 1.5, 0.5, 0.5, 3.5: MAE 1.5, MSE (2.25 + 0.25 + 0.25 + 12.25) / 4 = 3.75; y's variance is 3.5
+    assert np.isclose(report.loc["median", "mae"], 1.5)
+    assert np.isclose(report.loc["median", "rmse"], np.sqrt(3.75))
+    assert np.isclose(report.loc["median", "r2"], 1.0 - 3.75 / 3.5)
+    assert np.allclose(report.loc["perfect"].to_numpy(), [0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        md.regression_report({}, X, y)
+
+
 # ---------------------------------------------------------------------------
 # Logistic regression by gradient descent
 # ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ mechanism is wrong or missing.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import pickle
 
@@ -264,6 +265,106 @@ def test_hidden_bias_is_findable_through_the_audit(audited: World):
     ratio = label_rate / audit_rate
     assert ratio["C"] < 0.8 * ratio["A"], ratio
     assert ratio["A"] > 0.8, ratio  # A's fraud does get reported
+
+
+# Digests of a small default world, taken from the simulator before group_proxy_strength and
+# group_fraud_odds existed (commit 6c48392): with both knobs at their defaults the world must draw
+# exactly what it drew then, because every module's numbers and tests rest on it.
+DEFAULT_WORLD_DIGESTS = {
+    "customers": "2078d636652ca8b924e23c2a77fb70ce514cc4e3ea39d5069ba5439150dea2e4",
+    "merchants": "f2bc35d34b88e53a381a1ee072bc14afe9ab26153d97442eb673794dd596ae4a",
+    "transactions": "1ee5717e39ea0c1f174742fb4518f26682b4111d7e15c28c30c377fd2cc02d48",
+}
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("knobs", [{}, {"group_proxy_strength": 0.0, "group_fraud_odds": {}, "segment_fraud_odds": {}},
+                                   {"group_fraud_odds": {"A": 1.0}}], ids=["defaults", "explicit", "odds-one"])
+def test_the_bias_knobs_at_their_defaults_leave_the_world_as_it_was(knobs: dict):
+    w = make_world(seed=11, n_transactions=5_000, n_customers=500, n_merchants=100, **knobs)
+    got = {name: _digest(getattr(w, name)) for name in DEFAULT_WORLD_DIGESTS}
+    assert got == DEFAULT_WORLD_DIGESTS
+
+
+@pytest.fixture(scope="module")
+def proxy_worlds() -> tuple[World, World]:
+    kwargs = dict(n_transactions=60_000, n_customers=12_000, group_shares={"A": 0.5, "B": 0.3, "C": 0.2},
+                  chargeback_report_rate={"A": 0.9, "B": 0.9, "C": 0.9}, group_label_sampling={})
+    return make_world(seed=5, **kwargs), make_world(seed=5, group_proxy_strength=0.7, **kwargs)
+
+
+def test_proxies_tie_home_region_merchant_region_and_device_to_the_group(proxy_worlds):
+    plain, proxied = proxy_worlds
+    # The group and the other customer draws come from their own stream: the same customers.
+    pd.testing.assert_series_equal(plain.customers["customer_group"], proxied.customers["customer_group"])
+    pd.testing.assert_series_equal(plain.customers["account_age_days"], proxied.customers["account_age_days"])
+    cust = proxied.customers
+    base = plain.customers["home_region"].value_counts(normalize=True)
+    for group, region in {"A": "west", "B": "east", "C": "south"}.items():
+        rows = cust[cust["customer_group"] == group]
+        share = float((rows["home_region"] == region).mean())
+        expected = 0.7 + 0.3 * float(base[region])  # moved, or drawn there anyway
+        assert abs(share - expected) < binomial_tolerance(expected, len(rows)), (group, share, expected)
+    tx = proxied.transactions
+    for group, region in {"A": "west", "B": "east", "C": "south"}.items():
+        rows = tx[tx["customer_group"] == group]
+        others = tx[tx["customer_group"] != group]
+        assert (rows["merchant_region"] == region).mean() > 2 * (others["merchant_region"] == region).mean(), group
+    online = tx[tx["device"].isin(["mobile", "desktop"])]
+    phone = online.groupby("customer_group", observed=True)["device"].apply(lambda d: float((d == "mobile").mean()))
+    assert phone["A"] > phone["C"] + 0.1 > phone["B"] + 0.2, phone  # A leans to the phone, B to a computer
+    # In the plain world neither column says anything about the group.
+    for column in ("merchant_region", "device"):
+        # Missing devices as a level of their own (astype(str) keeps NaN under pandas 3's string dtype).
+        mi_plain = mutual_info_score(plain.transactions["customer_group"],
+                                     plain.transactions[column].astype(object).fillna("missing").astype(str))
+        mi_proxy = mutual_info_score(tx["customer_group"], tx[column].astype(object).fillna("missing").astype(str))
+        assert mi_plain < 0.002 and mi_proxy > 0.03, (column, mi_plain, mi_proxy)
+
+
+def test_group_fraud_odds_change_the_true_base_rates():
+    n = 120_000
+    tx = make_world(seed=6, n_transactions=n, n_customers=12_000, group_fraud_odds={"B": 2.5}).transactions
+    assert abs(tx["is_fraud"].mean() - 0.02) < binomial_tolerance(0.02, n)  # the overall rate is kept
+    rate = tx.groupby("customer_group", observed=True)["is_fraud"].mean()
+    odds = rate / (1 - rate)
+    assert 1.8 < odds["B"] / odds["A"] < 3.4, odds
+    assert 0.75 < odds["C"] / odds["A"] < 1.33, odds  # groups not named keep odds 1
+
+
+def test_segment_fraud_odds_concentrate_fraud_in_the_segment_only():
+    n = 120_000
+    kwargs = dict(n_transactions=n, n_customers=12_000)
+    plain = make_world(seed=8, **kwargs).transactions
+    hot = make_world(seed=8, segment_fraud_odds={"restaurants@abroad_eu": 200.0}, **kwargs).transactions
+    segment = ((hot["merchant_category"] == "restaurants") & (hot["merchant_region"] == "abroad_eu")).to_numpy()
+    assert 0.0003 < segment.mean() < 0.02, segment.mean()  # a rare segment of this world (59 rows)
+    # No new draw: the same sessions and, away from the hard negatives (picked among the legitimate
+    # transactions, which now differ), the same purchases.
+    for column in ["customer_id", "timestamp"]:
+        pd.testing.assert_series_equal(plain[column], hot[column])
+    untouched = ~(plain["is_hard_negative"] | hot["is_hard_negative"])
+    for column in ["amount", "merchant_id", "distance_km"]:
+        pd.testing.assert_series_equal(plain.loc[untouched, column], hot.loc[untouched, column])
+    assert abs(hot["is_fraud"].mean() - 0.02) < binomial_tolerance(0.02, n)  # the overall rate is kept
+    rate_in = hot.loc[segment, "is_fraud"].mean()
+    plain_in = plain.loc[segment, "is_fraud"].mean()
+    assert rate_in > 0.3 and rate_in > 10 * plain_in, (rate_in, plain_in)
+    # Outside the segment the odds of fraud fall a little (the intercept keeps the overall rate) and never rise;
+    # inside, they are 200 times that, in each drift regime (each has its own intercept). Hard negatives may
+    # have been moved to another merchant after the draw, so they are left out.
+    p_plain, p_hot = plain["fraud_probability"].to_numpy(), hot["fraud_probability"].to_numpy()
+    odds_ratio = (p_hot / (1 - p_hot)) / (p_plain / (1 - p_plain))
+    keep = untouched.to_numpy()
+    for regime in hot["fraud_pattern"].unique():
+        rows = keep & (hot["fraud_pattern"] == regime).to_numpy()
+        outside, inside = odds_ratio[rows & ~segment], odds_ratio[rows & segment]
+        assert len(inside) > 0 and (outside < 1.0).all(), regime
+        assert np.allclose(outside, outside[0], rtol=1e-6), regime  # one shift outside the segment
+        assert np.allclose(inside / outside[0], 200.0, rtol=1e-6), regime
 
 
 def test_fraud_probability_is_the_ground_truth_model(tx: pd.DataFrame):
@@ -614,6 +715,21 @@ INVALID = [
     ("review_accuracy", 0.4),
     ("dispute_rate_fraud", 1.1),
     ("dispute_rate_legit", -0.001),
+    ("group_proxy_strength", -0.1),
+    ("group_proxy_strength", 1.5),
+    ("group_proxy_strength", True),
+    ("group_fraud_odds", {"D": 2.0}),
+    ("group_fraud_odds", {"A": 0.0}),
+    ("group_fraud_odds", {"A": float("nan")}),
+    ("group_fraud_odds", [("A", 2.0)]),
+    ("segment_fraud_odds", {"restaurants": 5.0}),
+    ("segment_fraud_odds", {"casino@north": 5.0}),
+    ("segment_fraud_odds", {"fuel@mars": 5.0}),
+    ("segment_fraud_odds", {"fuel@north": 0.0}),
+    ("segment_fraud_odds", {"fuel@north": float("inf")}),
+    ("segment_fraud_odds", {"fuel@north": "5"}),
+    ("segment_fraud_odds", {("fuel", "north"): 5.0}),
+    ("segment_fraud_odds", [("fuel@north", 5.0)]),
 ]
 
 

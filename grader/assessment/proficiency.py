@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from grader.assessment.rubric import CapstoneRule, LevelRule, MasteryRule, Role, Rubric
 
@@ -102,20 +103,24 @@ class PointShare:
     outcomes: tuple[Outcome, ...]
     required_fraction: float
 
-    @property
+    # The results are immutable, and a cohort's reports ask each of these many times (every role, every gap):
+    # they are computed once per result (cached_property writes the instance's __dict__, which a frozen
+    # dataclass allows).
+
+    @cached_property
     def earned(self) -> float:
         return sum(o.earned for o in self.outcomes)
 
-    @property
+    @cached_property
     def possible(self) -> float:
         return sum(o.exercise.points for o in self.outcomes)
 
-    @property
+    @cached_property
     def fraction(self) -> float:
         """Share of the points earned; 0.0 when the group has no exercises."""
         return self.earned / self.possible if self.possible else 0.0
 
-    @property
+    @cached_property
     def reached(self) -> bool:
         return self.possible > 0 and self.earned >= self.required_fraction * self.possible - _EPS
 
@@ -125,7 +130,7 @@ class TierResult(PointShare):
     tier: int = 0
     rule: MasteryRule | None = None  # None: mastered at required_fraction of the points, nothing else
 
-    @property
+    @cached_property
     def failed_cells(self) -> int:
         return sum(1 for o in self.outcomes if not o.complete)
 
@@ -140,7 +145,7 @@ class TierResult(PointShare):
         rule = self.rule
         return rule is None or self.failed_cells < rule.max_failed_fraction * len(self.outcomes) - _EPS
 
-    @property
+    @cached_property
     def mastered(self) -> bool:
         return self.possible > 0 and ((self.reached and self._below_failed_limit()) or self.slip_forgiven)
 
@@ -159,7 +164,7 @@ class StageResult:
     stage: str
     tiers: tuple[TierResult, ...]  # tiers 1..5
 
-    @property
+    @cached_property
     def level(self) -> int:
         level = 0
         for tier in self.tiers:

@@ -97,7 +97,12 @@ def _exercise_record(outcome: Outcome) -> dict:
 
 def page_stamp() -> dict:
     """When a report page was written, and by which version of the course."""
-    return {"generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "course_version": version("mlcourse")}
+    return {"generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "course_version": _course_version()}
+
+
+@functools.cache
+def _course_version() -> str:
+    return version("mlcourse")  # reads the package metadata from disk: once per process, not once per page
 
 
 @functools.cache
@@ -121,7 +126,8 @@ def write_learner_report(result: Proficiency, out_dir: Path, radar: RadarLayout 
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     record = learner_record(result) | page_stamp()
-    (out_dir / f"{result.learner}.json").write_text(json.dumps(record, indent=2))
+    # Compact: an indented dump takes json's pure-Python encoder, which cost more than the page itself.
+    (out_dir / f"{result.learner}.json").write_text(json.dumps(record, separators=(",", ":")))
     html = template_environment().get_template("learner.html.j2").render(
         report=record, radar=radar or radar_layout(result.rubric), levels=result.levels)
     path = out_dir / f"{result.learner}.html"
