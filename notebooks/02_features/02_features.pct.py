@@ -1765,6 +1765,22 @@ class OnlineCustomerFeatures:
         s[3], s[4] = s[3] + amount, s[4] + 1
         return features
 
+# %% id="ex9-mistake-replay" mistake={"readable": "the batch definitions of fe.time_since_last, fe.rolling_count and fe.past_mean (their source), applied to the customer's whole history at each payment", "why": "keeps every payment and recomputes the batch features from the whole history at each update: right values, but the state grows with the stream"}
+class OnlineCustomerFeatures:
+    def __init__(self):
+        self.history = {}
+
+    def update(self, customer_id, seconds, amount):
+        times, amounts = self.history.setdefault(customer_id, ([], []))
+        t, a = np.asarray(times, dtype=float), np.asarray(amounts, dtype=float)
+        past = t < seconds
+        features = (seconds - t[past].max() if past.any() else np.nan,
+                    int(np.sum((t >= seconds - 3600) & past)),
+                    a[past].mean() if past.any() else np.nan)
+        times.append(seconds)
+        amounts.append(amount)
+        return features
+
 # %% id="ex9-online-features-tests" mlcourse={"stage": "features", "tier": 5} nbgrader={"grade": true, "grade_id": "ex9_online_features_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Nine payments, by hand (customer, seconds, amount) -> (since last, count in [t - 3600, t), past mean):
 # (1, 0, 10): a first payment -> (nan, 0, nan);   (1, 60, 20): -> (60, 1, 10);
@@ -1844,6 +1860,51 @@ for _n_h, _customers_h, _grid_h in [(6000, 40, 600.0), (4000, 400, 1800.0), (300
         assert not _bad_h.any(), \
             (f"{_n_h} payments of {_customers_h} customers on a {_grid_h:.0f}-second grid: {_name_h} differs from "
              f"the batch feature on {int(_bad_h.sum())} payments")
+### END HIDDEN TESTS
+
+# %% id="ex9-online-features-state-tests" mlcourse={"stage": "features", "tier": 5} nbgrader={"grade": true, "grade_id": "ex9_online_features_state_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# A service sees millions of payments: the state must not grow with the stream. One customer pays every
+# ten minutes for about five weeks (5,000 payments): only the six of the last hour count for count_1h, and
+# the past mean needs a sum and a count, so a small state answers every update.
+_online = OnlineCustomerFeatures()
+_last = None
+for _k in range(5_000):
+    _last = _online.update("steady", 600.0 * _k, 1.0 + _k % 7)
+assert np.allclose([float(v) for v in _last], [600.0, 6, np.mean([1.0 + k % 7 for k in range(4_999)])]), \
+    f"payment 5,000 of a customer paying every 600 s: expected (600, 6, mean of the earlier amounts), got {_last}"
+### BEGIN HIDDEN TESTS
+import sys as _sys_h
+from collections import deque as _deque_h
+
+
+def _size_h(obj, seen):
+    """Bytes held by obj and everything it refers to (containers, arrays, frames, instance attributes)."""
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        return int(np.sum(obj.memory_usage(deep=True)))
+    size = _sys_h.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(_size_h(k, seen) + _size_h(v, seen) for k, v in obj.items())
+    elif isinstance(obj, (list, tuple, set, frozenset, _deque_h)):
+        size += sum(_size_h(v, seen) for v in obj)
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):
+        size += _size_h(vars(obj), seen)
+    for slot in getattr(type(obj), "__slots__", ()):
+        if hasattr(obj, slot):
+            size += _size_h(getattr(obj, slot), seen)
+    return size
+
+
+# Storing the 5,000 payments takes more than 5,000 * 2 * 8 bytes = 80 KB in any container; the six
+# recent times, two timestamps and two sums of a small state take a few hundred bytes.
+_state_h = _size_h(_online, set())
+assert _state_h < 20_000, \
+    (f"after 5,000 payments of one customer your object holds about {_state_h:,} bytes: it keeps the history. "
+     "Keep only what the three features need (the payments of the last hour, the last times, running sums)")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="md-7aa6c721"
